@@ -1,0 +1,1 @@
+"""CUDA C sources of levyscore, installed as ``levyscore.kernels`` (see README.md here)."""

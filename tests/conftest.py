@@ -1,0 +1,46 @@
+"""Shared test configuration.
+
+Hypothesis profiles (choose with ``LEVYSCORE_HYPOTHESIS_PROFILE``):
+
+* ``ci`` (default): ``derandomize=True`` so that CI is deterministic, modest example counts;
+* ``thorough``: randomised and ten times more examples, for local runs.
+"""
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=25,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=250,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("LEVYSCORE_HYPOTHESIS_PROFILE", "ci"))
+
+
+def _have_gpu():
+    try:
+        import cupy  # noqa: F401
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if _have_gpu():
+        return
+    skip = pytest.mark.skip(reason="gpu: no CUDA device or CuPy not installed")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
