@@ -1,0 +1,67 @@
+"""Regularized incomplete gamma function in Numba (for radial CDFs, MATH.md section 1).
+
+Given W, ``|Y|^2 / v`` is chi-square with D degrees of freedom, so
+``P(|Y| <= r | v) = P(D/2, r^2/(2v))`` with P the regularized lower incomplete gamma
+function. The series (``x < a + 1``) and the Legendre continued fraction evaluated by the
+modified Lentz method (``x >= a + 1``) are the classical pair (Numerical Recipes ``gammp``,
+Cephes ``igam``); both are evaluated in log space so that ``a`` up to a few thousand is safe.
+Accuracy about 1e-14 relative for the ``a <= 2048`` used here.
+"""
+import math
+
+import numba as nb
+
+__all__ = ["log_gammainc_lower"]
+
+_EPS = 1e-16
+_FPMIN = 1e-300
+
+
+@nb.njit(cache=True)
+def log_gammainc_lower(a, x):
+    """log P(a, x), the log of the regularized lower incomplete gamma function.
+
+    Parameters
+    ----------
+    a : float
+        Shape, ``a > 0``.
+    x : float
+        Argument, ``x >= 0``. ``x = 0`` gives ``-inf`` and ``x = inf`` gives ``0``.
+    """
+    if x <= 0.0:
+        return -math.inf
+    if math.isinf(x):
+        return 0.0
+    logpref = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1.0:
+        ap = a
+        term = 1.0 / a
+        total = term
+        for _ in range(100000):
+            ap += 1.0
+            term *= x / ap
+            total += term
+            if term < total * _EPS:
+                break
+        return logpref + math.log(total)
+    # continued fraction for Q(a, x) = exp(logpref) / (x + 1 - a - 1*(1-a)/(x + 3 - a - ...))
+    bq = x + 1.0 - a
+    c = 1.0 / _FPMIN
+    d = 1.0 / bq
+    hh = d
+    for i in range(1, 100000):
+        an = -i * (i - a)
+        bq += 2.0
+        d = an * d + bq
+        if abs(d) < _FPMIN:
+            d = _FPMIN
+        c = bq + an / c
+        if abs(c) < _FPMIN:
+            c = _FPMIN
+        d = 1.0 / d
+        delta = d * c
+        hh *= delta
+        if abs(delta - 1.0) < _EPS:
+            break
+    logq = logpref + math.log(hh)
+    return math.log1p(-math.exp(logq))

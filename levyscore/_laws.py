@@ -1,0 +1,178 @@
+"""Exact laws of the forward process at a fixed time (MATH.md sections 1-4).
+
+:class:`TransitionLaw` is the law of ``Y_t = X_t - exp(-theta t) X_0`` (the transition law
+of the process started at 0), and, with ``t = inf``, the stationary law. It is created by
+:meth:`levyscore.JumpDiffusion.transition` and :meth:`levyscore.JumpDiffusion.stationary`.
+
+Score convention (used throughout levyscore): the *generalized score* is
+``S = grad V / p`` of MATH.md section 3, so that the Kolmogorov-Feller equation reads
+``d_t p = div(theta y p + p S)``. It reduces to ``(sigma_G^2 / 2) grad log p`` without jumps.
+All laws here are radial, ``S(y) = -y h(|y|)`` with ``h >= 0``.
+
+Routes (chosen by :attr:`levyscore.JumpDiffusion.route`):
+
+* ``"closed-form"``: pure jump, integer m: Bessel-potential mixtures
+  (:mod:`levyscore._closed_form`);
+* ``"mixture"``: diffusion > 0 or non-integer m: certified one-dimensional quadrature over
+  the law of W (:mod:`levyscore._mixture`);
+* ``"gaussian"``: jump_rate = 0.
+
+The radial CDF is always the W-mixture of regularized incomplete gamma functions.
+"""
+import math
+
+import numpy as np
+
+from ._closed_form import closed_form_logpdf_h, closed_form_score
+from ._mixture import mixture_logpdf_h, mixture_radial_cdf
+from ._validation import as_points, as_radii
+
+__all__ = ["TransitionLaw"]
+
+
+def _radial_logpdf_h(process, r, t):
+    """log p and h at flat float64 radii ``r`` (n,) and times ``t`` ((n,) or (1,))."""
+    logp = np.empty_like(r)
+    h = np.empty_like(r)
+    if process.route == "closed-form":
+        closed_form_logpdf_h(r, t, process.dim, process.theta, process.jump_rate, process.b,
+                             process._m_int, logp, h)
+    else:
+        tt = np.broadcast_to(t, r.shape).copy() if t.shape[0] != r.shape[0] else t
+        mixture_logpdf_h(r, tt, process.dim, process.theta, process.diffusion, process.jump_rate,
+                         process.b ** 2, logp, h)
+    return logp, h
+
+
+def _score_flat(process, y2, t):
+    """Generalized score at y2 (n, D) and times t ((n,) or (1,)); returns (n, D)."""
+    out = np.empty_like(y2)
+    if y2.shape[0] == 0:
+        return out
+    if process.route == "closed-form":
+        closed_form_score(y2, t, process.theta, process.jump_rate, process.b, process._m_int, out)
+        return out
+    r = np.sqrt(np.einsum("ij,ij->i", y2, y2))
+    _, h = _radial_logpdf_h(process, r, t)
+    np.multiply(y2, -h[:, None], out=out)
+    return out
+
+
+class TransitionLaw:
+    """Law of ``Y_t = X_t - exp(-theta t) X_0`` at a fixed time, or the stationary law.
+
+    Parameters
+    ----------
+    process : JumpDiffusion
+        The forward process.
+    time : float
+        Elapsed time ``t > 0`` in the process's own time unit (after any schedule clock), or
+        ``inf`` for the stationary law.
+
+    Notes
+    -----
+    The law is radially symmetric. With ``diffusion = 0`` it has an atom of mass
+    :attr:`atom` at the origin (no jump yet, MATH.md section 2); :meth:`pdf` and
+    :meth:`logpdf` describe the continuous part only, and :meth:`radial_cdf` includes the
+    atom.
+    """
+
+    def __init__(self, process, time):
+        self._process = process
+        self._time = float(time)
+        self._t = np.array([self._time])
+
+    @property
+    def process(self):
+        """The :class:`JumpDiffusion` this law belongs to."""
+        return self._process
+
+    @property
+    def time(self):
+        """Elapsed (clock) time t; ``inf`` for the stationary law."""
+        return self._time
+
+    @property
+    def stationary(self):
+        """True for the stationary law."""
+        return math.isinf(self._time)
+
+    @property
+    def atom(self):
+        """Mass at y = 0: ``exp(-lambda t) = q^m`` for a pure-jump process, else 0."""
+        p = self._process
+        if p.diffusion > 0 or p.jump_rate == 0 or self.stationary:
+            return 0.0
+        return math.exp(-p.jump_rate * self._time)
+
+    @property
+    def variance(self):
+        """Per-component variance ``(sigma_G^2 + lambda sigma_A^2)(1 - q)/(2 theta)`` (MATH.md §8)."""
+        p = self._process
+        one_minus_q = 1.0 if self.stationary else -math.expm1(-2.0 * p.theta * self._time)
+        return (p.diffusion + p.jump_rate * p.jump_var) * one_minus_q / (2.0 * p.theta)
+
+    def logpdf(self, y):
+        """Log density of the continuous part.
+
+        Parameters
+        ----------
+        y : array_like, shape (..., D)
+            Points, in the units of the state.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``log p(y)``; ``+inf`` at ``y = 0`` where the pure-jump density is singular.
+        """
+        y = as_points(y, self._process.dim)
+        r = np.sqrt(np.einsum("...i,...i->...", y, y)).reshape(-1)
+        logp, _ = _radial_logpdf_h(self._process, np.ascontiguousarray(r), self._t)
+        return logp.reshape(y.shape[:-1])
+
+    def pdf(self, y):
+        """Density of the continuous part, ``exp(logpdf(y))``; shape (...) for y (..., D)."""
+        return np.exp(self.logpdf(y))
+
+    def score(self, y):
+        """Generalized score ``S(y) = grad V / p`` (MATH.md section 3).
+
+        Parameters
+        ----------
+        y : array_like, shape (..., D)
+            Points.
+
+        Returns
+        -------
+        ndarray, shape (..., D)
+            ``S(y) = -y h(|y|)``. At ``y = 0`` the score is 0 (radial symmetry; for a
+            pure-jump law the atom carries no flux, MATH.md section 5).
+        """
+        y = as_points(y, self._process.dim)
+        y2 = np.ascontiguousarray(y.reshape(-1, self._process.dim))
+        return _score_flat(self._process, y2, self._t).reshape(y.shape)
+
+    def radial_cdf(self, r):
+        """``P(|Y| <= r)``, atom included.
+
+        Parameters
+        ----------
+        r : array_like
+            Radii ``>= 0``, any shape.
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``r``.
+        """
+        r = as_radii(r)
+        flat = np.ascontiguousarray(r.reshape(-1))
+        out = np.empty_like(flat)
+        p = self._process
+        t = np.full(flat.shape, self._time)
+        mixture_radial_cdf(flat, t, p.dim, p.theta, p.diffusion, p.jump_rate, p.b ** 2, out)
+        return out.reshape(r.shape)
+
+    def __repr__(self):
+        when = "stationary" if self.stationary else f"t={self._time!r}"
+        return f"TransitionLaw({self._process!r}, {when})"
