@@ -23,9 +23,11 @@ import math
 
 import numpy as np
 
+from . import _forward
 from ._closed_form import closed_form_logpdf_h, closed_form_score
 from ._mixture import mixture_logpdf_h, mixture_radial_cdf
-from ._validation import as_points, as_radii
+from ._seeding import philox_key
+from ._validation import as_points, as_radii, check_count, check_start
 
 __all__ = ["TransitionLaw"]
 
@@ -172,6 +174,31 @@ class TransitionLaw:
         t = np.full(flat.shape, self._time)
         mixture_radial_cdf(flat, t, p.dim, p.theta, p.diffusion, p.jump_rate, p.b ** 2, out)
         return out.reshape(r.shape)
+
+    def sample(self, n, rng=None, *, start=0):
+        """Exact draws from this law (MATH.md sections 1-2).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws, ``>= 0``.
+        rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+            Seed of the counter-based generator (see :meth:`JumpDiffusion.sample`).
+        start : int, optional
+            Global index of the first row (chunked sampling reproduces the whole batch).
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+        """
+        n = check_count(n)
+        start = check_start(start, n)
+        p = self._process
+        params = (p.theta, p.diffusion, p.jump_rate, p.jump_var)
+        if self.stationary:
+            return _forward.stationary_sample(philox_key(rng), n, p.dim, *params, start=start)
+        return _forward.forward_increments(philox_key(rng), n, p.dim, *params, self._time,
+                                           start=start)
 
     def __repr__(self):
         when = "stationary" if self.stationary else f"t={self._time!r}"

@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 
+from . import _forward
 from ._laws import TransitionLaw, _score_flat
-from ._validation import as_points, as_times, check_dim, check_real, check_time
+from ._seeding import philox_key
+from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
 
 __all__ = ["JumpDiffusion"]
 
@@ -181,6 +183,107 @@ class JumpDiffusion:
             tt = np.ascontiguousarray(self.clock(as_times(t, batch)).reshape(-1))
         y2 = np.ascontiguousarray(y.reshape(-1, self._dim))
         return _score_flat(self, y2, tt).reshape(y.shape)
+
+    # -- exact simulation (MATH.md section 1) ----------------------------------------------------
+    def _params(self):
+        return self._theta, self._diffusion, self._jump_rate, self._jump_var
+
+    def _initial(self, x0):
+        x0 = as_points(x0, self._dim, "x0")
+        if x0.ndim != 2:
+            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        return np.ascontiguousarray(x0)
+
+    def sample(self, x0, t, rng=None, *, start=0):
+        """Exact draws of ``X_t`` given ``X_0 = x0`` (MATH.md section 1; no time step).
+
+        Parameters
+        ----------
+        x0 : array_like, shape (n, D)
+            Initial states.
+        t : float or array_like, shape (n,)
+            Elapsed times ``> 0``.
+        rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+            Seed of the counter-based generator (see :func:`levyscore._seeding.philox_key`;
+            a ``Generator`` is advanced by two draws). No global random state is used.
+        start : int, optional
+            Global index of the first row. Rows ``[a, b)`` drawn with ``start=a`` and the
+            same (int or ``SeedSequence``) seed equal rows ``a..b-1`` of the whole batch, bit
+            for bit, whatever the thread count.
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+        """
+        x0 = self._initial(x0)
+        t = self.clock(as_times(t, x0.shape[:1]))
+        start = check_start(start, x0.shape[0])
+        return _forward.forward_sample(philox_key(rng), x0, np.ascontiguousarray(t), *self._params(),
+                                       start=start)
+
+    def sample_path(self, x0, times, rng=None, *, start=0):
+        """Exact values of one path per row on a time grid (MATH.md section 1).
+
+        Parameters
+        ----------
+        x0 : array_like, shape (n, D)
+            States at time 0.
+        times : array_like, shape (L,)
+            Strictly increasing times ``> 0``.
+        rng, start
+            As in :meth:`sample`.
+
+        Returns
+        -------
+        ndarray, shape (n, L, D)
+            ``path[i, k]`` is the state of path i at ``times[k]``.
+        """
+        x0 = self._initial(x0)
+        times = np.asarray(times, dtype=np.float64) if np.ndim(times) == 1 else None
+        if times is None or times.shape[0] == 0:
+            raise ValueError("times must be a non-empty one-dimensional array")
+        if not np.all(np.isfinite(times)) or times[0] <= 0 or np.any(np.diff(times) <= 0):
+            raise ValueError("times must be finite, positive and strictly increasing")
+        if times.shape[0] > _forward.MAX_STREAM_INDEX + 1:
+            raise ValueError(f"times may hold at most {_forward.MAX_STREAM_INDEX + 1} values")
+        start = check_start(start, x0.shape[0])
+        return _forward.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
+                                     start=start)
+
+    def dsm_pairs(self, x0, t, rng=None, *, start=0):
+        """Denoising score-matching pairs ``(x_t, target)`` (MATH.md section 5).
+
+        ``x_t`` is an exact draw of ``X_t`` given ``X_0 = x0`` (equal, bit for bit, to
+        :meth:`sample` with the same arguments) and ``target`` is the conditional generalized
+        score ``S(y, t)`` at ``y = x_t - exp(-theta t) x0``; the marginal score minimises
+        ``E |s(X_t, t) - target|^2``. Atom rule: a pure-jump sample with no jump (``y = 0``
+        exactly) keeps its place with target 0.
+
+        Parameters
+        ----------
+        x0 : array_like, shape (n, D)
+            Data points.
+        t : float or array_like, shape (n,)
+            Times ``> 0``.
+        rng, start
+            As in :meth:`sample`.
+
+        Returns
+        -------
+        x_t : ndarray, shape (n, D)
+        target : ndarray, shape (n, D)
+        """
+        x0 = self._initial(x0)
+        tt = np.ascontiguousarray(self.clock(as_times(t, x0.shape[:1])))
+        start = check_start(start, x0.shape[0])
+        n = x0.shape[0]
+        y, _, jumps = _forward.forward_increments_w(philox_key(rng), n, self._dim, *self._params(),
+                                                    tt, start=start)
+        x_t = _forward.add_decayed(x0, y, tt, self._theta)
+        target = _score_flat(self, y, tt if np.ndim(t) else tt[:1])
+        if self._diffusion == 0.0:
+            target[jumps == 0] = 0.0
+        return x_t, target
 
     def __repr__(self):
         return (f"JumpDiffusion(dim={self._dim}, theta={self._theta!r}, "

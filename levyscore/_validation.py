@@ -16,6 +16,8 @@ __all__ = [
     "as_points",
     "as_radii",
     "as_times",
+    "check_count",
+    "check_start",
 ]
 
 
@@ -112,3 +114,25 @@ def as_times(t, batch_shape, name="t"):
         raise ValueError(
             f"{name} of shape {arr.shape} does not broadcast against the leading axes {batch_shape} of y"
         ) from None
+
+
+def _as_int(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def check_count(n, name="n"):
+    """Return a sample count as an int >= 0."""
+    n = _as_int(name, n)
+    if n < 0:
+        raise ValueError(f"{name} must be >= 0, got {n}")
+    return n
+
+
+def check_start(start, n, name="start"):
+    """Return a global row index ``start >= 0`` such that ``start + n`` fits 64 bits."""
+    start = _as_int(name, start)
+    if start < 0 or start + n > 2**64:
+        raise ValueError(f"{name} must be >= 0 with start + n <= 2**64, got {start}")
+    return start

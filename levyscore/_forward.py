@@ -1,0 +1,473 @@
+"""Exact forward sampling of the jump-diffusion (MATH.md sections 1, 2 and 8).
+
+The process is dX = -theta X dt + sigma_G dW + dJ, with J compound Poisson of
+rate lambda and isotropic Laplace amplitudes of per-component variance
+sigma_A**2 = 2 b**2. In the code, ``diffusion`` = sigma_G**2, ``jump_rate`` =
+lambda and ``jump_var`` = sigma_A**2.
+
+Method (MATH.md section 1, "Gaussian scale mixture")
+----------------------------------------------------
+Over an elapsed time t, X_t = e^{-theta t} X_0 + Y_t and, given the jumps,
+Y_t ~ N(0, (s + 2 b**2 W) I) with
+
+    s = sigma_G**2 (1 - e^{-2 theta t}) / (2 theta)       (sigma_G**2 t at theta = 0)
+    W = sum_{i <= N} z_i e^{-2 theta a_i},   z_i ~ Exp(1),
+
+where a_i = t - tau_i are the ages of the N ~ Poisson(lambda t) jumps. So each
+sample costs one scalar W and one D-vector of normals:
+Y = sqrt(s + sigma_A**2 W) xi, xi ~ N(0, I_D). The ages are generated as
+cumulative Exp(1)/lambda spacings going back from t until they exceed t (the
+time-reversed Poisson process on [0, t] is again Poisson with rate lambda);
+counting them gives N exactly, without a Poisson sampler, and the ages of the
+most recent jumps (which dominate W) carry no cancellation error. Memory is
+O(n D): nothing is allocated per jump. The cost is O(n (D + lambda t)).
+
+When sigma_G = 0 and no jump occurs, the scale is 0 and Y is exactly +0.0:
+the atom of MATH.md section 2 (probability e^{-lambda t}). Use ``N == 0`` for
+the atom rule of section 5: ``W == 0`` also happens when every jump is so old
+that e^{-2 theta a} underflows (2 theta a > ~745).
+
+Random numbers (see :mod:`levyscore._philox` for the counter layout)
+-------------------------------------------------------------------
+Sample i (global index ``start + i``) over interval ``k`` (``stream=k``; the
+k-th interval of a path) reads
+
+* ``DOMAIN_FORWARD_GAUSS``, index k: block j gives xi_{2j}, xi_{2j+1};
+* ``DOMAIN_FORWARD_JUMP``, index k: block j gives the j-th spacing (first
+  uniform) and the j-th mark z_j (second uniform), j = 0..N (block N gives
+  the spacing that overshoots t).
+
+The stationary sampler reads ``DOMAIN_STATIONARY`` (xi) and
+``DOMAIN_STATIONARY_GAM`` (W_inf), with the same index convention. Results
+are therefore bit-identical for any thread count and for any split of the
+batch into chunks (``start``). ``forward_path(...)[:, 0]`` equals
+``forward_sample(key, x0, times[0], ...)`` bit for bit (both use stream 0 on
+the first interval): callers that want independent draws pass different keys
+or different ``stream`` values.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._philox import (
+    DOMAIN_FORWARD_GAUSS,
+    DOMAIN_FORWARD_JUMP,
+    DOMAIN_STATIONARY,
+    DOMAIN_STATIONARY_GAM,
+    MAX_STREAM_INDEX,
+    gamma_variate,
+    normal_pair,
+    stream_word,
+    uniform_pair,
+)
+
+__all__ = [
+    "gaussian_variance",
+    "jump_mixing",
+    "forward_increments",
+    "forward_increments_w",
+    "forward_sample",
+    "forward_sample_w",
+    "forward_path",
+    "stationary_sample",
+    "stationary_sample_w",
+    "add_decayed",
+]
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+_SHIFT32 = np.uint64(32)
+
+
+# ---------------------------------------------------------------------------
+# Scalar functions (mirrored one for one by the CUDA twin)
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def gaussian_variance(theta, diffusion, t):
+    """Per-component variance s(t) of the Gaussian part G_t (MATH.md section 1).
+
+    ``s = diffusion * (1 - exp(-2 theta t)) / (2 theta)``, evaluated as
+    ``-expm1(-2 theta t) / (2 theta)`` (no cancellation for small theta t) and
+    as ``diffusion * t`` at ``theta == 0``.
+    """
+    if diffusion == 0.0:
+        return 0.0
+    if theta == 0.0:
+        return diffusion * t
+    return diffusion * (-math.expm1(-2.0 * theta * t) / (2.0 * theta))
+
+
+@njit(cache=True)
+def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
+    """Mixing variable W and jump count N of one sample (MATH.md section 2).
+
+    Parameters
+    ----------
+    c0, c1 : uint64
+        Low and high words of the global sample index.
+    c2 : uint64
+        Stream word of the jump part (``DOMAIN_FORWARD_JUMP``).
+    k0, k1 : uint64
+        Key words.
+    t : float
+        Elapsed time.
+    theta, jump_rate : float
+        OU rate and Poisson rate.
+
+    Returns
+    -------
+    W : float
+        ``sum_i z_i exp(-2 theta a_i)`` over the jumps of ages a_i < t.
+    N : int
+        Number of jumps in the interval, Poisson(jump_rate * t).
+    """
+    if jump_rate <= 0.0:
+        return 0.0, 0
+    two_theta = 2.0 * theta
+    w = 0.0
+    n = 0
+    age = 0.0
+    block = np.uint64(0)
+    while True:
+        u_gap, u_mark = uniform_pair(c0, c1, c2, block, k0, k1)
+        age += -math.log(u_gap) / jump_rate
+        if age > t:
+            break
+        w += -math.log(u_mark) * math.exp(-two_theta * age)
+        n += 1
+        block += np.uint64(1)
+    return w, n
+
+
+@njit(cache=True)
+def gaussian_row(c0, c1, c2, k0, k1, scale, decay, base, has_base, out):
+    """``out[d] = decay * base[d] + scale * xi_d`` (``scale * xi_d`` without base).
+
+    ``xi`` ~ N(0, I_D) is read from the stream word ``c2``: block j gives
+    ``xi_{2j}`` and ``xi_{2j+1}``. When ``scale == 0`` no normal is drawn and
+    the result is ``decay * base`` (or exactly +0.0).
+    """
+    dim = out.shape[0]
+    if scale == 0.0:
+        for d in range(dim):
+            out[d] = decay * base[d] if has_base else 0.0
+        return
+    for d in range(0, dim, 2):
+        z0, z1 = normal_pair(c0, c1, c2, np.uint64(d // 2), k0, k1)
+        if has_base:
+            out[d] = decay * base[d] + scale * z0
+            if d + 1 < dim:
+                out[d + 1] = decay * base[d + 1] + scale * z1
+        else:
+            out[d] = scale * z0
+            if d + 1 < dim:
+                out[d + 1] = scale * z1
+
+
+# ---------------------------------------------------------------------------
+# Parallel kernels: one sample per prange iteration, no state shared between
+# iterations, so the result does not depend on the schedule.
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start, index,
+                    out, w_out, n_out):
+    n = out.shape[0]
+    has_x0 = x0.shape[0] > 0
+    no_row = np.empty(0, dtype=np.float64)
+    scalar_t = t.shape[0] == 1
+    cg = stream_word(DOMAIN_FORWARD_GAUSS, index)
+    cj = stream_word(DOMAIN_FORWARD_JUMP, index)
+    ustart = np.uint64(start)
+    for i in prange(n):
+        gi = ustart + np.uint64(i)
+        c0 = gi & _MASK32
+        c1 = gi >> _SHIFT32
+        ti = t[0] if scalar_t else t[i]
+        w, nj = jump_mixing(c0, c1, cj, k0, k1, ti, theta, jump_rate)
+        scale = math.sqrt(gaussian_variance(theta, diffusion, ti) + jump_var * w)
+        decay = math.exp(-theta * ti)
+        base = x0[i] if has_x0 else no_row
+        gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, has_x0, out[i])
+        w_out[i] = w
+        n_out[i] = nj
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _path_kernel(k0, k1, x0, times, theta, diffusion, jump_rate, jump_var, start, out):
+    n, n_times, _ = out.shape
+    ustart = np.uint64(start)
+    for i in prange(n):
+        gi = ustart + np.uint64(i)
+        c0 = gi & _MASK32
+        c1 = gi >> _SHIFT32
+        previous = 0.0
+        for j in range(n_times):
+            dt = times[j] - previous
+            previous = times[j]
+            cg = stream_word(DOMAIN_FORWARD_GAUSS, j)
+            cj = stream_word(DOMAIN_FORWARD_JUMP, j)
+            w, _ = jump_mixing(c0, c1, cj, k0, k1, dt, theta, jump_rate)
+            scale = math.sqrt(gaussian_variance(theta, diffusion, dt) + jump_var * w)
+            decay = math.exp(-theta * dt)
+            base = x0[i] if j == 0 else out[i, j - 1]
+            gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, True, out[i, j])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _stationary_kernel(k0, k1, theta, diffusion, jump_rate, jump_var, start, index,
+                       out, w_out):
+    n = out.shape[0]
+    no_row = np.empty(0, dtype=np.float64)
+    m = jump_rate / (2.0 * theta)
+    s_inf = diffusion / (2.0 * theta)
+    cg = stream_word(DOMAIN_STATIONARY, index)
+    cw = stream_word(DOMAIN_STATIONARY_GAM, index)
+    ustart = np.uint64(start)
+    for i in prange(n):
+        gi = ustart + np.uint64(i)
+        c0 = gi & _MASK32
+        c1 = gi >> _SHIFT32
+        w = gamma_variate(m, c0, c1, cw, k0, k1)
+        scale = math.sqrt(s_inf + jump_var * w)
+        gaussian_row(c0, c1, cg, k0, k1, scale, 1.0, no_row, False, out[i])
+        w_out[i] = w
+
+
+# ---------------------------------------------------------------------------
+# Python wrappers: primitive parameters, validated by the caller; the asserts
+# below only guard the kernel's memory assumptions.
+# ---------------------------------------------------------------------------
+
+
+def _key_words(key):
+    k0, k1 = (int(w) for w in key)
+    assert 0 <= k0 < 2**32 and 0 <= k1 < 2**32, "key words must be 32-bit"
+    return np.uint64(k0), np.uint64(k1)
+
+
+def _check_counters(start, stream, n):
+    assert 0 <= int(stream) <= MAX_STREAM_INDEX, "stream index must fit 24 bits"
+    assert 0 <= int(start) and int(start) + int(n) <= 2**64, "sample index must fit 64 bits"
+
+
+def _elapsed(t, n):
+    t = np.asarray(t, dtype=np.float64)
+    if t.ndim == 0:
+        return t.reshape(1).copy()
+    t = np.ascontiguousarray(t)
+    assert t.shape == (n,), f"t must be a scalar or have shape ({n},), got {t.shape}"
+    return t
+
+
+def _check_x0(x0):
+    assert isinstance(x0, np.ndarray) and x0.dtype == np.float64, "x0: float64 ndarray"
+    assert x0.ndim == 2 and x0.flags.c_contiguous, "x0: C-contiguous, shape (n, dim)"
+    assert x0.shape[1] >= 1, "x0: dim >= 1"
+
+
+def _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t, start, stream):
+    _check_counters(start, stream, n)
+    k0, k1 = _key_words(key)
+    t = _elapsed(t, n)
+    out = np.empty((n, dim), dtype=np.float64)
+    w = np.empty(n, dtype=np.float64)
+    counts = np.empty(n, dtype=np.int64)
+    _forward_kernel(k0, k1, x0, t, float(theta), float(diffusion), float(jump_rate),
+                    float(jump_var), int(start), int(stream), out, w, counts)
+    return out, w, counts
+
+
+def forward_increments_w(key, n, dim, theta, diffusion, jump_rate, jump_var, t, *,
+                         start=0, stream=0):
+    """Exact increments Y_t with their mixing variable W and jump count N.
+
+    Y_t = X_t - e^{-theta t} X_0 (MATH.md section 1); given W,
+    Y_t ~ N(0, (s(t) + jump_var * W) I).
+
+    Parameters
+    ----------
+    key : (int, int)
+        Philox key words, from :func:`levyscore._seeding.philox_key`.
+    n, dim : int
+        Number of samples and dimension D >= 1.
+    theta : float
+        OU rate (theta = 0 is handled exactly).
+    diffusion : float
+        sigma_G**2 >= 0.
+    jump_rate : float
+        lambda >= 0.
+    jump_var : float
+        sigma_A**2 = 2 b**2, per-component variance of one jump amplitude.
+    t : float or ndarray, shape (n,)
+        Elapsed times > 0, one per sample or shared.
+    start : int, keyword-only
+        Global index of the first row: rows [a, b) computed with ``start=a``
+        equal rows a..b-1 of the whole batch, bit for bit.
+    stream : int, keyword-only
+        Sub-stream index in [0, 2**24) (the interval number of a path).
+
+    Returns
+    -------
+    Y : ndarray, shape (n, dim), float64
+    W : ndarray, shape (n,), float64
+        Mixing variable (MATH.md section 2); W = 0 when N = 0.
+    N : ndarray, shape (n,), int64
+        Number of jumps; N == 0 with ``diffusion == 0`` is the atom Y == 0.
+    """
+    no_x0 = np.empty((0, int(dim)), dtype=np.float64)
+    return _run_forward(key, no_x0, int(n), int(dim), theta, diffusion, jump_rate,
+                        jump_var, t, start, stream)
+
+
+def forward_increments(key, n, dim, theta, diffusion, jump_rate, jump_var, t, *,
+                       start=0, stream=0):
+    """Exact increments Y_t, shape (n, dim); see :func:`forward_increments_w`."""
+    return forward_increments_w(key, n, dim, theta, diffusion, jump_rate, jump_var, t,
+                                start=start, stream=stream)[0]
+
+
+def forward_sample_w(key, x0, t, theta, diffusion, jump_rate, jump_var, *, start=0,
+                     stream=0):
+    """Exact X_t = e^{-theta t} x0 + Y_t with W and N (MATH.md section 1).
+
+    Parameters
+    ----------
+    key : (int, int)
+        Philox key words.
+    x0 : ndarray, shape (n, dim), float64, C-contiguous
+        Initial states.
+    t : float or ndarray, shape (n,)
+        Elapsed times > 0.
+    theta, diffusion, jump_rate, jump_var : float
+        As in :func:`forward_increments_w`.
+    start, stream : int, keyword-only
+        As in :func:`forward_increments_w`; the same (key, start, stream) gives
+        the same Y_t as :func:`forward_increments_w`.
+
+    Returns
+    -------
+    X : ndarray, shape (n, dim), float64
+    W : ndarray, shape (n,), float64
+    N : ndarray, shape (n,), int64
+    """
+    _check_x0(x0)
+    n, dim = x0.shape
+    return _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t,
+                        start, stream)
+
+
+def forward_sample(key, x0, t, theta, diffusion, jump_rate, jump_var, *, start=0,
+                   stream=0):
+    """Exact X_t, shape (n, dim); see :func:`forward_sample_w`."""
+    return forward_sample_w(key, x0, t, theta, diffusion, jump_rate, jump_var,
+                            start=start, stream=stream)[0]
+
+
+def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start=0):
+    """Exact path values on a time grid (MATH.md section 1, last paragraph).
+
+    Interval j (from ``times[j-1]``, or 0, to ``times[j]``) applies the exact
+    transition with sub-stream index j, so ``forward_path(...)[:, 0]`` equals
+    ``forward_sample(key, x0, times[0], ...)``.
+
+    Parameters
+    ----------
+    key : (int, int)
+        Philox key words.
+    x0 : ndarray, shape (n, dim), float64, C-contiguous
+        States at time 0.
+    times : ndarray, shape (L,)
+        Strictly increasing times > 0; L <= 2**24.
+    theta, diffusion, jump_rate, jump_var : float
+        As in :func:`forward_increments_w`.
+    start : int, keyword-only
+        Global index of the first row.
+
+    Returns
+    -------
+    path : ndarray, shape (n, L, dim), float64
+        ``path[i, j]`` is X at ``times[j]``.
+    """
+    _check_x0(x0)
+    times = np.ascontiguousarray(times, dtype=np.float64)
+    assert times.ndim == 1 and 1 <= times.shape[0] <= MAX_STREAM_INDEX + 1
+    assert times[0] > 0.0 and np.all(np.diff(times) > 0.0), "times: increasing, > 0"
+    n, dim = x0.shape
+    _check_counters(start, 0, n)
+    k0, k1 = _key_words(key)
+    out = np.empty((n, times.shape[0], dim), dtype=np.float64)
+    _path_kernel(k0, k1, x0, times, float(theta), float(diffusion), float(jump_rate),
+                 float(jump_var), int(start), out)
+    return out
+
+
+def stationary_sample_w(key, n, dim, theta, diffusion, jump_rate, jump_var, *, start=0,
+                        stream=0):
+    """Exact draw from the stationary law, with its mixing variable (MATH.md section 2).
+
+    X = sqrt(sigma_G**2/(2 theta)) xi + sqrt(2 b**2 W_inf) xi' with
+    W_inf ~ Gamma(m, 1), m = lambda/(2 theta); drawn as the equal-in-law
+    scale mixture X = sqrt(sigma_G**2/(2 theta) + jump_var * W_inf) xi.
+
+    Parameters
+    ----------
+    key : (int, int)
+        Philox key words.
+    n, dim : int
+        Number of samples and dimension.
+    theta : float
+        OU rate, > 0 (required for a stationary law).
+    diffusion, jump_rate, jump_var : float
+        As in :func:`forward_increments_w`.
+    start, stream : int, keyword-only
+        Global index of the first row; sub-stream index.
+
+    Returns
+    -------
+    X : ndarray, shape (n, dim), float64
+    W_inf : ndarray, shape (n,), float64
+        Gamma(m, 1) draws (all 0 when jump_rate = 0; may underflow to 0 for
+        very small m).
+    """
+    assert float(theta) > 0.0, "the stationary law needs theta > 0"
+    n, dim = int(n), int(dim)
+    _check_counters(start, stream, n)
+    k0, k1 = _key_words(key)
+    out = np.empty((n, dim), dtype=np.float64)
+    w = np.empty(n, dtype=np.float64)
+    _stationary_kernel(k0, k1, float(theta), float(diffusion), float(jump_rate),
+                       float(jump_var), int(start), int(stream), out, w)
+    return out, w
+
+
+def stationary_sample(key, n, dim, theta, diffusion, jump_rate, jump_var, *, start=0,
+                      stream=0):
+    """Exact stationary draw, shape (n, dim); see :func:`stationary_sample_w`."""
+    return stationary_sample_w(key, n, dim, theta, diffusion, jump_rate, jump_var,
+                               start=start, stream=stream)[0]
+
+
+@njit(cache=True, parallel=True)
+def _add_decayed(x0, y, t, theta, out):
+    n, dim = y.shape
+    scalar_t = t.shape[0] == 1
+    for i in prange(n):
+        decay = math.exp(-theta * (t[0] if scalar_t else t[i]))
+        for d in range(dim):
+            out[i, d] = decay * x0[i, d] + y[i, d]
+
+
+def add_decayed(x0, y, t, theta):
+    """``X = exp(-theta t) x0 + Y`` with the arithmetic of :func:`forward_sample`.
+
+    With ``Y`` from :func:`forward_increments_w` and the same key, start and stream, the result
+    equals :func:`forward_sample` bit for bit (both evaluate ``decay * x0 + scale * xi``).
+    """
+    _check_x0(x0)
+    out = np.empty_like(y)
+    _add_decayed(x0, np.ascontiguousarray(y), _elapsed(t, y.shape[0]), float(theta), out)
+    return out
