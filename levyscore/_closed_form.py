@@ -47,6 +47,24 @@ def _log_weight(j, m, logq, log1mq):
 
 
 @nb.njit(cache=True)
+def _weight_table(t, theta, lam, m, out):
+    """Weights of the transition law at time t (t = inf: stationary).
+
+    Fills ``out[0, j] = log(w_j c_j)`` and ``out[1, j] = w_j c_j`` for j = 1..m (index 0
+    unused) and returns the atom coefficient ``q^m`` as (log, linear).
+    """
+    _, q, logq, log1mq, _ = _time_constants(t, theta, 0.0, lam)
+    out[0, 0] = -math.inf
+    out[1, 0] = 0.0
+    for j in range(1, m + 1):
+        lw = -math.inf if (logq == -math.inf and j < m) else _log_weight(j, m, logq, log1mq)
+        out[0, j] = lw
+        out[1, j] = math.exp(lw)
+    latom = m * logq if q > 0.0 else -math.inf
+    return latom, math.exp(latom)
+
+
+@nb.njit(cache=True)
 def _lse_add(mx, acc, val):
     """Online log-sum-exp: add exp(val) to the pair (max, scaled sum)."""
     if val == -math.inf:
@@ -57,44 +75,10 @@ def _lse_add(mx, acc, val):
 
 
 @nb.njit(cache=True)
-def _origin_logpdf(dim, m, logq, log1mq, b):
-    """log p(0): finite only if every j with w_j > 0 has j > D/2."""
-    half = 0.5 * dim
-    mx = -math.inf
-    acc = 0.0
-    for j in range(1, m + 1):
-        if logq == -math.inf and j < m:
-            continue
-        if j <= half:
-            return math.inf
-        lw = _log_weight(j, m, logq, log1mq) - (1.0 - j) * _LOG2 + math.lgamma(j)
-        # g_j(0) = (2 pi)^{-D/2} b^{-D} Gamma(j - D/2) / (Gamma(j) 2^{D/2})
-        lg = math.lgamma(j - half) - math.lgamma(j) - half * _LOG2
-        mx, acc = _lse_add(mx, acc, lw + lg)
-    return -dim * math.log(b) - half * _LOG2PI + mx + math.log(acc)
-
-
-@nb.njit(cache=True)
-def _weight_table(t, theta, lam, m, out):
-    """out[j] = log w_j + log c_j (j = 1..m) at time t; returns (q, log q, log(1-q))."""
-    _, q, logq, log1mq, _ = _time_constants(t, theta, 0.0, lam)
-    out[0] = -math.inf
-    for j in range(1, m + 1):
-        out[j] = -math.inf if (logq == -math.inf and j < m) else _log_weight(j, m, logq, log1mq)
-    return q, logq, log1mq
-
-
-@nb.njit(cache=True)
-def _point_closed_form(r, dim, lam, b, m, q, logq, log1mq, lw, want_logp):
-    """(log p, h) of the pure-jump law at radius r; ``lw`` from :func:`_weight_table`."""
-    if r == 0.0:
-        lp = _origin_logpdf(dim, m, logq, log1mq, b) if want_logp else 0.0
-        return lp, 0.0
-    rho = r / b
-    logrho = math.log(rho)
+def _window(dim, m):
+    """Orders nu = mu0 + k, k in [kmin, kmax], covering |D/2 - j| (j = 1..m) and D/2 (= kstar)."""
     half = 0.5 * dim
     mu0 = half - math.floor(half)
-    # window of orders nu = mu0 + k, k in [kmin, kmax], covering |D/2 - j| (j = 1..m) and D/2
     kstar = int(half - mu0 + 0.5)
     kmin = kstar
     for j in range(1, m + 1):
@@ -104,6 +88,75 @@ def _point_closed_form(r, dim, lam, b, m, q, logq, log1mq, lw, want_logp):
     kmax = kstar
     if m > half:
         kmax = max(kmax, int(m - half - mu0 + 0.5))
+    return mu0, kstar, kmin, kmax
+
+
+@nb.njit(cache=True)
+def _origin_logpdf(dim, m, lw, b):
+    """log p(0) = log sum_j w_j g_j(0): finite only if every j with w_j > 0 has j > D/2."""
+    half = 0.5 * dim
+    mx = -math.inf
+    acc = 0.0
+    for j in range(1, m + 1):
+        if lw[0, j] == -math.inf:
+            continue
+        if j <= half:
+            return math.inf
+        # g_j(0) = b^{-D} (2 pi)^{-D/2} c_j Gamma(j - D/2) 2^{j - 1 - D/2}
+        mx, acc = _lse_add(mx, acc, lw[0, j] + math.lgamma(j - half) + (j - 1.0 - half) * _LOG2)
+    return -dim * math.log(b) - half * _LOG2PI + mx + math.log(acc)
+
+
+@nb.njit(cache=True)
+def _h_linear(r, dim, lam, b, m, atom, lw):
+    """h from products of Bessel ratios (no log or exp); -1 if over- or underflow threatens.
+
+    Same sums as :func:`_point_closed_form`, in the linear domain: the fast path of the score.
+    """
+    rho = r / b
+    mu0, kstar, kmin, kmax = _window(dim, m)
+    half = 0.5 * dim
+    ratio = bessel_k_ratio(mu0 + kmin, rho)
+    prod = 1.0  # K_nu / K_{base}
+    num = 0.0
+    den = 0.0
+    for k in range(kmin, kmax + 1):
+        nu = mu0 + k
+        if k > kmin:
+            prod *= ratio
+            ratio = 1.0 / ratio + 2.0 * nu / rho
+        j1 = int(half - nu + 0.5)
+        if j1 >= 1 and j1 <= m:
+            term = lw[1, j1] * rho ** j1 * prod
+            den += term
+            num += term / (2.0 * j1)
+        if nu > 0.0:
+            j2 = int(half + nu + 0.5)
+            if j2 <= m:
+                term = lw[1, j2] * rho ** j2 * prod
+                den += term
+                num += term / (2.0 * j2)
+        if k == kstar:
+            num += atom * prod
+    if not (den > 1e-280 and den < 1e280 and num < 1e300):
+        return -1.0
+    return lam * num / den
+
+
+@nb.njit(cache=True)
+def _point_closed_form(r, dim, lam, b, m, latom, lw, want_logp):
+    """(log p, h) of a Bessel-potential mixture at radius r, in log space.
+
+    ``lw`` and ``latom`` from :func:`_weight_table`: p = sum_j w_j g_j^{(b)} and the
+    K_{D/2} term of h has coefficient exp(latom) (q^m, the atom, for a transition law).
+    """
+    if r == 0.0:
+        lp = _origin_logpdf(dim, m, lw, b) if want_logp else 0.0
+        return lp, 0.0
+    rho = r / b
+    logrho = math.log(rho)
+    half = 0.5 * dim
+    mu0, kstar, kmin, kmax = _window(dim, m)
     if want_logp:
         logk_base, ratio = log_bessel_k_and_ratio(mu0 + kmin, rho)
     else:
@@ -120,66 +173,78 @@ def _point_closed_form(r, dim, lam, b, m, q, logq, log1mq, lw, want_logp):
             rel += math.log(ratio)
             ratio = 1.0 / ratio + 2.0 * nu / rho
         # j with |D/2 - j| = nu: j = D/2 - nu and j = D/2 + nu
-        for sgn in (-1.0, 1.0):
-            if sgn > 0.0 and nu == 0.0:
-                continue
-            jf = half + sgn * nu
-            j = int(jf + 0.5)
-            if j < 1 or j > m or lw[j] == -math.inf:
-                continue
-            ell = lw[j] + j * logrho + rel
+        j1 = int(half - nu + 0.5)
+        if j1 >= 1 and j1 <= m and lw[0, j1] > -math.inf:
+            ell = lw[0, j1] + j1 * logrho + rel
             mx_b, acc_b = _lse_add(mx_b, acc_b, ell)
-            mx_a, acc_a = _lse_add(mx_a, acc_a, ell - math.log(2.0 * j))
-        if k == kstar and q > 0.0:
-            mx_a, acc_a = _lse_add(mx_a, acc_a, m * logq + rel)
+            mx_a, acc_a = _lse_add(mx_a, acc_a, ell - math.log(2.0 * j1))
+        if nu > 0.0:
+            j2 = int(half + nu + 0.5)
+            if j2 <= m and lw[0, j2] > -math.inf:
+                ell = lw[0, j2] + j2 * logrho + rel
+                mx_b, acc_b = _lse_add(mx_b, acc_b, ell)
+                mx_a, acc_a = _lse_add(mx_a, acc_a, ell - math.log(2.0 * j2))
+        if k == kstar:
+            mx_a, acc_a = _lse_add(mx_a, acc_a, latom + rel)
     h = lam * math.exp(mx_a - mx_b) * acc_a / acc_b
     lp = 0.0
     if want_logp:
-        lp = -dim * math.log(b) - half * (_LOG2PI + logrho) + logk_base + mx_b + math.log(acc_b)
+        # -D log b - (D/2) log(2 pi rho) = -(D/2) log(2 pi b r): one large term instead of
+        # three (for D in the thousands each is ~1e3-1e4, and every rounding of such a term
+        # costs ~1e-13 absolute in log p)
+        big = half * ((_LOG2PI + math.log(b)) + math.log(r))
+        lp = (logk_base - big) + (mx_b + math.log(acc_b))
     return lp, h
+
+
+@nb.njit(cache=True)
+def _h_fast(r, dim, lam, b, m, latom, atom, lw):
+    """h: the linear-domain fast path, or the log-space evaluation where it cannot be used."""
+    if r == 0.0:
+        return 0.0
+    hh = _h_linear(r, dim, lam, b, m, atom, lw)
+    if hh < 0.0:
+        _, hh = _point_closed_form(r, dim, lam, b, m, latom, lw, False)
+    return hh
 
 
 @nb.njit(cache=True, parallel=True)
 def closed_form_logpdf_h(r, t, dim, theta, lam, b, m, logp_out, h_out):
     """Fill log p and h (``S = -y h``) at radii ``r`` (n,) and times ``t`` ((n,) or (1,))."""
     n = r.shape[0]
-    if t.shape[0] == 1:
-        lw = np.empty(m + 1)
-        q, logq, log1mq = _weight_table(t[0], theta, lam, m, lw)
-        for i in nb.prange(n):
-            lp, hh = _point_closed_form(r[i], dim, lam, b, m, q, logq, log1mq, lw, True)
-            logp_out[i] = lp
-            h_out[i] = hh
-    else:
-        for i in nb.prange(n):
-            lwi = np.empty(m + 1)
-            q, logq, log1mq = _weight_table(t[i], theta, lam, m, lwi)
-            lp, hh = _point_closed_form(r[i], dim, lam, b, m, q, logq, log1mq, lwi, True)
-            logp_out[i] = lp
-            h_out[i] = hh
-
-
-@nb.njit(cache=True)
-def _score_row(y, i, dim, lam, b, m, q, logq, log1mq, lw, out):
-    r2 = 0.0
-    for d in range(dim):
-        r2 += y[i, d] * y[i, d]
-    _, hh = _point_closed_form(math.sqrt(r2), dim, lam, b, m, q, logq, log1mq, lw, False)
-    for d in range(dim):
-        out[i, d] = -hh * y[i, d]
+    tstep = 1 if t.shape[0] > 1 else 0
+    shared = np.empty((2, m + 1))
+    latom0, _ = _weight_table(t[0], theta, lam, m, shared)
+    for i in nb.prange(n):
+        if tstep:
+            lw = np.empty((2, m + 1))
+            latom, _ = _weight_table(t[i], theta, lam, m, lw)
+        else:
+            lw = shared
+            latom = latom0
+        lp, hh = _point_closed_form(r[i], dim, lam, b, m, latom, lw, True)
+        logp_out[i] = lp
+        h_out[i] = hh
 
 
 @nb.njit(cache=True, parallel=True)
 def closed_form_score(y, t, theta, lam, b, m, out):
     """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D); t (n,) or (1,)."""
     n, dim = y.shape
-    if t.shape[0] == 1:
-        lw = np.empty(m + 1)
-        q, logq, log1mq = _weight_table(t[0], theta, lam, m, lw)
-        for i in nb.prange(n):
-            _score_row(y, i, dim, lam, b, m, q, logq, log1mq, lw, out)
-    else:
-        for i in nb.prange(n):
-            lwi = np.empty(m + 1)
-            q, logq, log1mq = _weight_table(t[i], theta, lam, m, lwi)
-            _score_row(y, i, dim, lam, b, m, q, logq, log1mq, lwi, out)
+    tstep = 1 if t.shape[0] > 1 else 0
+    shared = np.empty((2, m + 1))
+    latom0, atom0 = _weight_table(t[0], theta, lam, m, shared)
+    for i in nb.prange(n):
+        if tstep:
+            lw = np.empty((2, m + 1))
+            latom, atom = _weight_table(t[i], theta, lam, m, lw)
+        else:
+            lw = shared
+            latom = latom0
+            atom = atom0
+        r2 = 0.0
+        for d in range(dim):
+            r2 += y[i, d] * y[i, d]
+        hh = _h_fast(math.sqrt(r2), dim, lam, b, m, latom, atom, lw)
+        for d in range(dim):
+            out[i, d] = -hh * y[i, d]

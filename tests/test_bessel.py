@@ -286,3 +286,18 @@ def test_invalid_inputs():
     # x = +inf: K = 0, ratio -> 1
     assert log_bessel_k(3.0, math.inf) == -math.inf
     assert bessel_k_ratio(3.0, math.inf) == 1.0
+
+
+@pytest.mark.parametrize("nu", [0.0, 1.0, 4.0])
+def test_integer_order_fast_path_dense(nu):
+    """The Chebyshev fit of K_1/K_0 on [1/4, 16) (integer orders start from it), densely,
+    including both sides of every interval edge, against mpmath besselk at 30 digits."""
+    mp.mp.dps = 30
+    edges = np.array([0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+    xs = np.concatenate([np.geomspace(0.2, 20.0, 150), np.nextafter(edges, 0), edges,
+                         np.nextafter(edges, 1)])
+    worst = 0.0
+    for x in xs:
+        ref = mp.besselk(nu + 1, x) / mp.besselk(nu, x)
+        worst = max(worst, abs(float((bessel_k_ratio(nu, x) - ref) / ref)))
+    assert worst <= RATIO_GUARD, worst
