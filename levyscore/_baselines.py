@@ -7,7 +7,7 @@ independent check of the law that the Numba kernels sample.
 """
 import numpy as np
 
-__all__ = ["forward_increments_numpy"]
+__all__ = ["forward_increments_numpy", "scipy_closed_form_score"]
 
 
 def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var, t):
@@ -55,3 +55,20 @@ def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var,
         weights = radial * rng.standard_normal(owner.size)
         y[:, d] += np.bincount(owner, weights=weights, minlength=n)
     return y
+
+
+def scipy_closed_form_score(y, t, theta, jump_rate, b):
+    """Vectorised SciPy generalized score, pure jump, m = 1 (MATH.md section 4).
+
+    ``S = -lambda y / 2 - lambda b q/(1-q) (y/r) K_{D/2}(r/b) / K_{D/2-1}(r/b)``, with the
+    Bessel ratio from exponentially scaled ``scipy.special.kve``.
+    """
+    from scipy.special import kve
+
+    dim = y.shape[-1]
+    q = np.exp(-2.0 * theta * t)
+    r = np.sqrt(np.einsum("ij,ij->i", y, y))
+    rho = r / b
+    ratio = kve(dim / 2.0, rho) / kve(dim / 2.0 - 1.0, rho)
+    h = 0.5 * jump_rate + jump_rate * b * q / (1.0 - q) * ratio / r
+    return -h[:, None] * y

@@ -23,26 +23,10 @@ def _best_of(fn, repeat):
     return best
 
 
-def scipy_closed_form_score(y, t, theta, jump_rate, b):
-    """Vectorised SciPy generalized score, pure jump, m = 1 (MATH.md section 4).
-
-    ``S = -lambda y / 2 - lambda b q/(1-q) (y/r) K_{D/2}(r/b) / K_{D/2-1}(r/b)``, with the
-    Bessel ratio from exponentially scaled ``scipy.special.kve``.
-    """
-    from scipy.special import kve
-
-    dim = y.shape[-1]
-    q = np.exp(-2.0 * theta * t)
-    r = np.sqrt(np.einsum("ij,ij->i", y, y))
-    rho = r / b
-    ratio = kve(dim / 2.0, rho) / kve(dim / 2.0 - 1.0, rho)
-    h = 0.5 * jump_rate + jump_rate * b * q / (1.0 - q) * ratio / r
-    return -h[:, None] * y
-
-
 def bench_score(n=1_000_000, repeat=3, seed=0):
     """Closed-form generalized score, D = 2, m = 1, against the SciPy ``kve`` formula."""
     import levyscore
+    from levyscore._baselines import scipy_closed_form_score
 
     proc = levyscore.JumpDiffusion(2, theta=0.5, diffusion=0.0, jump_rate=1.0, jump_var=2.0)
     y = np.random.default_rng(seed).standard_normal((n, 2)) * 2.0
@@ -57,7 +41,23 @@ def bench_score(n=1_000_000, repeat=3, seed=0):
                 baseline="scipy.special.kve formula", max_rel_diff=float(err))
 
 
-BENCHMARKS = {"score": bench_score}
+def bench_forward(n=1_000_000, repeat=3, seed=0):
+    """Exact forward sampling, D = 2, t = 10, default process, against the NumPy baseline."""
+    import levyscore
+    from levyscore._baselines import forward_increments_numpy
+
+    proc = levyscore.JumpDiffusion(2)  # theta 0.5, diffusion 1, jump_rate 1, jump_var 2
+    law = proc.transition(10.0)
+    t_ours = _best_of(lambda: law.sample(n, rng=seed), repeat)
+    t_base = _best_of(lambda: forward_increments_numpy(seed, n, 2, proc.theta, proc.diffusion,
+                                                       proc.jump_rate, proc.jump_var, 10.0),
+                      repeat)
+    return dict(name="forward sampling (D=2, t=10)", n=n, levyscore_s=t_ours, baseline_s=t_base,
+                ratio=t_base / t_ours, rate=n / t_ours, unit="samples/s",
+                baseline="NumPy Poisson + bincount")
+
+
+BENCHMARKS = {"score": bench_score, "forward": bench_forward}
 
 
 def machine_info():

@@ -22,6 +22,12 @@ counting them gives N exactly, without a Poisson sampler, and the ages of the
 most recent jumps (which dominate W) carry no cancellation error. Memory is
 O(n D): nothing is allocated per jump. The cost is O(n (D + lambda t)).
 
+For integer m = lambda/(2 theta) <= 64 (theta > 0), W is drawn instead by its second exact
+representation (MATH.md section 2): W ~ Gamma(J, 1) with J ~ Binomial(m, 1 - q), at O(m)
+cost whatever lambda t is (``binomial_gamma_mixing``; N then reports J, and N = 0 is still
+exactly the atom). For the paper's default (m = 1, t = 10) this is ~5x cheaper than the ~10
+jumps of the compound-Poisson route. Both routes sample the same law (tested).
+
 When sigma_G = 0 and no jump occurs, the scale is 0 and Y is exactly +0.0:
 the atom of MATH.md section 2 (probability e^{-lambda t}). Use ``N == 0`` for
 the atom rule of section 5: ``W == 0`` also happens when every jump is so old
@@ -99,6 +105,53 @@ def gaussian_variance(theta, diffusion, t):
     return diffusion * (-math.expm1(-2.0 * theta * t) / (2.0 * theta))
 
 
+_BINOMIAL_MAX_M = 64  # integer m up to this uses the Binomial-Gamma representation of W
+
+
+@njit(cache=True)
+def binomial_gamma_mixing(c0, c1, c2, k0, k1, two_theta_t, m):
+    """W for integer m by its second exact representation (MATH.md section 2).
+
+    W ~ Gamma(J, 1) with J ~ Binomial(m, 1 - q), q = e^{-2 theta t}: J counts the uniforms
+    ``u > q`` among m, then W = -log of the product of J further uniforms. The cost is
+    O(m) whatever lambda t is, and J = 0 exactly when W = 0 (the atom, probability q^m).
+
+    Returns
+    -------
+    W : float
+    J : int
+        The Binomial count (J = 0 is the atom: no jump).
+    """
+    q = math.exp(-two_theta_t)
+    block = np.uint64(0)
+    j = 0
+    k = 0
+    while k < m:
+        u1, u2 = uniform_pair(c0, c1, c2, block, k0, k1)
+        block += np.uint64(1)
+        if u1 > q:
+            j += 1
+        if k + 1 < m and u2 > q:
+            j += 1
+        k += 2
+    w = 0.0
+    prod = 1.0
+    k = 0
+    while k < j:
+        u1, u2 = uniform_pair(c0, c1, c2, block, k0, k1)
+        block += np.uint64(1)
+        prod *= u1
+        if k + 1 < j:
+            prod *= u2
+        if prod < 1e-280:  # keep the product normal: 2^-53 per factor at worst
+            w -= math.log(prod)
+            prod = 1.0
+        k += 2
+    if j > 0:
+        w -= math.log(prod)
+    return w, j
+
+
 @njit(cache=True)
 def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
     """Mixing variable W and jump count N of one sample (MATH.md section 2).
@@ -121,15 +174,40 @@ def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
     W : float
         ``sum_i z_i exp(-2 theta a_i)`` over the jumps of ages a_i < t.
     N : int
-        Number of jumps in the interval, Poisson(jump_rate * t).
+        Number of jumps in the interval, Poisson(jump_rate * t); for integer m (theta > 0)
+        the Binomial count J of :func:`binomial_gamma_mixing` instead. Either way N = 0
+        exactly when there is no jump (the atom).
     """
     if jump_rate <= 0.0:
         return 0.0, 0
     two_theta = 2.0 * theta
     w = 0.0
     n = 0
-    age = 0.0
     block = np.uint64(0)
+    if theta > 0.0:
+        m = jump_rate / two_theta
+        mi = int(m + 0.5)
+        if mi >= 1 and mi <= _BINOMIAL_MAX_M and abs(m - mi) <= 1e-12 * m:
+            return binomial_gamma_mixing(c0, c1, c2, k0, k1, two_theta * t, mi)
+        # Track the damping e^{-2 theta a} of the current age a directly: each Exp(1)/lambda
+        # spacing multiplies it by u^{2 theta / lambda} = u^{1/m}, so for m = 1 (the paper's
+        # default) a jump costs no exp and one log (its mark), and a > t <=> damping < q.
+        inv_m = two_theta / jump_rate
+        q = math.exp(-two_theta * t)
+        damping = 1.0
+        while True:
+            u_gap, u_mark = uniform_pair(c0, c1, c2, block, k0, k1)
+            if inv_m == 1.0:
+                damping *= u_gap
+            else:
+                damping *= math.exp(inv_m * math.log(u_gap))
+            if damping < q:
+                break
+            w += -math.log(u_mark) * damping
+            n += 1
+            block += np.uint64(1)
+        return w, n
+    age = 0.0
     while True:
         u_gap, u_mark = uniform_pair(c0, c1, c2, block, k0, k1)
         age += -math.log(u_gap) / jump_rate

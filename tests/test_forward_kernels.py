@@ -324,3 +324,30 @@ def test_numpy_baseline_samples_the_same_law(dim, theta, diffusion, jump_rate, j
     kernel = fw.forward_increments(KEY, n, dim, *params)
     assert stats.ks_2samp(y[:, 0], kernel[:, 0]).pvalue > ALPHA
     assert stats.ks_2samp(r2, np.sum(kernel * kernel, axis=1)).pvalue > ALPHA
+
+
+def test_integer_m_binomial_gamma_path():
+    """Integer m uses W ~ Gamma(J, 1), J ~ Binomial(m, 1 - q) (MATH.md section 2)."""
+    n, theta, t = 2 * 10**5, 0.5, 0.9
+    lam = 3.0  # m = 3
+    q = np.exp(-2 * theta * t)
+    _, w, j = fw.forward_increments_w(KEY, n, 1, theta, 0.0, lam, 2.0, t)
+    # J ~ Binomial(3, 1 - q): chi-square over its 4 cells at ALPHA
+    counts = np.bincount(j, minlength=4)
+    probs = stats.binom(3, 1 - q).pmf(np.arange(4))
+    chi2 = np.sum((counts - n * probs) ** 2 / (n * probs))
+    assert chi2 < stats.chi2.ppf(1.0 - ALPHA, 3)
+    assert np.all((w == 0.0) == (j == 0))
+    # W | J = 2 ~ Gamma(2, 1): KS at ALPHA
+    assert stats.kstest(w[j == 2], stats.gamma(2).cdf).pvalue > ALPHA
+
+
+def test_binomial_and_poisson_paths_sample_the_same_law():
+    """m = 2 (Binomial-Gamma path) against m = 2 (1 + 1e-9) (compound-Poisson path): the laws
+    differ by ~1e-9, far below what 10^5 samples resolve; two-sample KS at ALPHA on W and
+    on the first coordinate of Y."""
+    n, theta, t = 10**5, 0.5, 1.3
+    y1, w1, _ = fw.forward_increments_w(KEY, n, 2, theta, 0.4, 2.0, 2.0, t)
+    y2, w2, _ = fw.forward_increments_w((KEY[0], KEY[1] + 1), n, 2, theta, 0.4, 2.0 * (1 + 1e-9), 2.0, t)
+    assert stats.ks_2samp(w1, w2).pvalue > ALPHA
+    assert stats.ks_2samp(y1[:, 0], y2[:, 0]).pvalue > ALPHA
