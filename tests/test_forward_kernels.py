@@ -151,7 +151,9 @@ from levyscore import _forward as fw
 def digest():
     h = hashlib.sha256()
     key, p = (7, 11), (0.5, 1.0, 1.0, 2.0)
-    for a in fw.forward_increments_w(key, 20000, 3, *p, 10.0):
+    for a in fw.forward_increments_w(key, 20000, 3, *p, 10.0):  # m = 1: Binomial-Gamma route
+        h.update(a.tobytes())
+    for a in fw.forward_increments_w(key, 20000, 3, 0.5, 1.0, 1.7, 2.0, 3.0):  # compound Poisson
         h.update(a.tobytes())
     x0 = np.linspace(-1.0, 1.0, 6000).reshape(2000, 3)
     h.update(fw.forward_path(key, x0, np.array([0.5, 2.0, 7.0]), *p).tobytes())
