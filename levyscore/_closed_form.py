@@ -248,3 +248,31 @@ def closed_form_score(y, t, theta, lam, b, m, out):
         hh = _h_fast(math.sqrt(r2), dim, lam, b, m, latom, atom, lw)
         for d in range(dim):
             out[i, d] = -hh * y[i, d]
+
+
+@nb.njit(cache=True, parallel=True)
+def bessel_mixture_logpdf_h(r, dim, lam, b, m, lw, latom, logp_out, h_out):
+    """log p and h of ``p = sum_j w_j g_j^{(b)}`` with a given weight table.
+
+    ``lw`` has shape (2, m + 1): ``lw[0, j] = log(w_j c_j)``, ``lw[1, j] = w_j c_j``
+    (``c_j = 2^{1-j}/Gamma(j)``, index 0 unused); the K_{D/2} term of h has coefficient
+    ``exp(latom)`` (``-inf`` for none). Used by the Bessel targets (MATH.md section 9).
+    """
+    for i in nb.prange(r.shape[0]):
+        lp, hh = _point_closed_form(r[i], dim, lam, b, m, latom, lw, True)
+        logp_out[i] = lp
+        h_out[i] = hh
+
+
+@nb.njit(cache=True, parallel=True)
+def bessel_mixture_score(y, lam, b, m, lw, latom, out):
+    """``S(y) = -y h(|y|)`` for the weight table of :func:`bessel_mixture_logpdf_h`; y (n, D)."""
+    n, dim = y.shape
+    atom = math.exp(latom)
+    for i in nb.prange(n):
+        r2 = 0.0
+        for d in range(dim):
+            r2 += y[i, d] * y[i, d]
+        hh = _h_fast(math.sqrt(r2), dim, lam, b, m, latom, atom, lw)
+        for d in range(dim):
+            out[i, d] = -hh * y[i, d]

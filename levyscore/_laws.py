@@ -42,7 +42,7 @@ def _radial_logpdf_h(process, r, t):
     else:
         tt = np.broadcast_to(t, r.shape).copy() if t.shape[0] != r.shape[0] else t
         mixture_logpdf_h(r, tt, process.dim, process.theta, process.diffusion, process.jump_rate,
-                         process.b ** 2, logp, h)
+                         process.b ** 2, 0.0, logp, h)
     return logp, h
 
 

@@ -183,8 +183,15 @@ def _time_constants(t, theta, diffusion, lam):
 
 
 @nb.njit(cache=True)
-def _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, buf):
+def _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, extra, buf):
+    """(log p, h) at radius r and time t of the law of Y_t + N(0, extra I).
+
+    ``extra = 0`` is the transition law; ``extra = v q`` gives a Gaussian-mixture target's
+    component of variance v moved to time t (MATH.md section 9): the Gaussian part of the
+    mixture then has variance s + extra, while the sigma_G^2/2 prefactor of V is unchanged.
+    """
     m, q, logq, log1mq, s = _time_constants(t, theta, diffusion, lam)
+    s = s + extra
     r2 = r * r
     if lam == 0.0:  # route d: Gaussian, S = (sigma_G^2 / 2) grad log p
         return -0.5 * dim * (_LOG2PI + math.log(s)) - r2 / (2.0 * s), 0.5 * diffusion / s
@@ -204,7 +211,8 @@ def _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, buf):
         logphis = -0.5 * dim * (_LOG2PI + math.log(s)) - r2 / (2.0 * s)
         atom = m * logq  # log q^m
         logp = _logaddexp(logp, atom + logphis)
-        lognum = math.log(0.5 * diffusion) + _logaddexp(atom + logphis - math.log(s), log_i1)
+        if diffusion > 0.0:
+            lognum = math.log(0.5 * diffusion) + _logaddexp(atom + logphis - math.log(s), log_i1)
     if lam > 0.0:
         lognum = _logaddexp(lognum, math.log(lam * b2) + log_j1)
     if r == 0.0 and s == 0.0:
@@ -213,15 +221,16 @@ def _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, buf):
 
 
 @nb.njit(cache=True, parallel=True)
-def mixture_logpdf_h(r, t, dim, theta, diffusion, lam, b2, logp_out, h_out):
+def mixture_logpdf_h(r, t, dim, theta, diffusion, lam, b2, extra, logp_out, h_out):
     """Fill ``logp_out`` and ``h_out`` (shape (n,)) at radii ``r`` and times ``t`` (shape (n,)).
 
     ``t = inf`` means the stationary law. ``h`` is defined by ``S(y) = -y h(|y|)``.
+    ``extra >= 0`` adds N(0, extra I) to the law (see :func:`_point_logpdf_h`).
     """
     n = r.shape[0]
     for i in nb.prange(n):
         buf = np.empty(3)
-        lp, hh = _point_logpdf_h(r[i], t[i], dim, theta, diffusion, lam, b2, buf)
+        lp, hh = _point_logpdf_h(r[i], t[i], dim, theta, diffusion, lam, b2, extra, buf)
         logp_out[i] = lp
         h_out[i] = hh
 

@@ -146,7 +146,7 @@ def test_closed_form_equals_mixture_route(dim, m):
     for t in (1e-3, 0.7, 12.0):
         logp, h = radial_logpdf_h(proc.transition(t), r)
         lp2, h2 = np.empty_like(r), np.empty_like(r)
-        mixture_logpdf_h(r, np.full(r.shape, t), dim, theta, 0.0, 2 * theta * m, b * b, lp2, h2)
+        mixture_logpdf_h(r, np.full(r.shape, t), dim, theta, 0.0, 2 * theta * m, b * b, 0.0, lp2, h2)
         # two different routes (Bessel ratios vs quadrature over W), each ~1e-13 accurate
         np.testing.assert_allclose(h, h2, rtol=1e-10)
         np.testing.assert_allclose(logp, lp2, rtol=1e-10, atol=1e-10)
