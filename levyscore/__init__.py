@@ -1,11 +1,13 @@
 """levyscore: generative diffusion with jump noise.
 
 Exact laws and generalized scores of the jump-diffusion forward process of Baule,
-"Generative modelling with jump-diffusions" (arXiv 2503.06558). The mathematics is specified
+"Generative modelling with jump-diffusions" (arXiv 2503.06558), exact forward simulation
+with counter-based random numbers, and reverse-time samplers. The mathematics is specified
 in MATH.md; ``docs/math.md`` maps each section to the code that implements it.
 """
 from ._laws import TransitionLaw
 from ._process import JumpDiffusion
+from ._reverse import Euler, ExpEuler, ExpHeun, sample_reverse
 
-__all__ = ["JumpDiffusion", "TransitionLaw"]
+__all__ = ["JumpDiffusion", "TransitionLaw", "sample_reverse", "ExpEuler", "ExpHeun", "Euler"]
 __version__ = "0.1.0"

@@ -57,7 +57,33 @@ def bench_forward(n=1_000_000, repeat=3, seed=0):
                 baseline="NumPy Poisson + bincount")
 
 
-BENCHMARKS = {"score": bench_score, "forward": bench_forward}
+def bench_reverse_step(n=1_000_000, repeat=3, seed=0):
+    """Solver overhead of one reverse step relative to one closed-form score evaluation.
+
+    Exponential Euler, D = 2, pure jump m = 1, as ODE (eta = 0) and SDE (eta = 1): the step
+    time minus the score time, divided by the score time.
+    """
+    import levyscore
+    from levyscore._reverse import ExpEuler, ReverseNoise
+    from levyscore._seeding import philox_key
+
+    proc = levyscore.JumpDiffusion(2, theta=0.5, diffusion=0.0, jump_rate=1.0, jump_var=2.0)
+    x = proc.stationary().sample(n, rng=seed)
+    score = proc.score
+    t_score = _best_of(lambda: score(x, 1.0), repeat)
+    out = {}
+    for eta in (0.0, 1.0):
+        solver = ExpEuler(proc, score, eta=eta)
+        noise = ReverseNoise(proc, eta, philox_key(seed))
+        out[eta] = _best_of(lambda: solver.step(1.0, 0.99, x, 0, noise), repeat)
+    return dict(name="reverse step overhead (exp-Euler, D=2)", n=n, levyscore_s=out[0.0],
+                baseline_s=t_score, ratio=t_score / out[0.0], rate=n / out[0.0],
+                unit="points/step/s", baseline="one closed-form score evaluation",
+                overhead_ode=(out[0.0] - t_score) / t_score,
+                overhead_sde=(out[1.0] - t_score) / t_score)
+
+
+BENCHMARKS = {"score": bench_score, "forward": bench_forward, "reverse": bench_reverse_step}
 
 
 def machine_info():
@@ -95,5 +121,7 @@ def run(names=None, *, n=None, repeat=3, out=print):
         out(f"{rec['name']}: n={rec['n']}, levyscore {rec['levyscore_s']:.4f} s, "
             f"{rec['baseline']} {rec['baseline_s']:.4f} s, ratio {rec['ratio']:.1f}x, "
             f"{rec['rate']:.3g} {rec['unit']}"
-            + (f", max rel diff {rec['max_rel_diff']:.1e}" if "max_rel_diff" in rec else ""))
+            + (f", max rel diff {rec['max_rel_diff']:.1e}" if "max_rel_diff" in rec else "")
+            + (f", solver overhead ODE {100 * rec['overhead_ode']:.0f}%, SDE {100 * rec['overhead_sde']:.0f}%"
+               if "overhead_ode" in rec else ""))
     return records

@@ -59,6 +59,8 @@ from numba import njit, prange
 from ._philox import (
     DOMAIN_FORWARD_GAUSS,
     DOMAIN_FORWARD_JUMP,
+    DOMAIN_REVERSE_GAUSS,
+    DOMAIN_REVERSE_JUMP,
     DOMAIN_STATIONARY,
     DOMAIN_STATIONARY_GAM,
     MAX_STREAM_INDEX,
@@ -79,6 +81,7 @@ __all__ = [
     "stationary_sample",
     "stationary_sample_w",
     "add_decayed",
+    "reverse_noise",
 ]
 
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -252,13 +255,13 @@ def gaussian_row(c0, c1, c2, k0, k1, scale, decay, base, has_base, out):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start, index,
-                    out, w_out, n_out):
+                    out, w_out, n_out, dom_gauss=DOMAIN_FORWARD_GAUSS, dom_jump=DOMAIN_FORWARD_JUMP):
     n = out.shape[0]
     has_x0 = x0.shape[0] > 0
     no_row = np.empty(0, dtype=np.float64)
     scalar_t = t.shape[0] == 1
-    cg = stream_word(DOMAIN_FORWARD_GAUSS, index)
-    cj = stream_word(DOMAIN_FORWARD_JUMP, index)
+    cg = stream_word(dom_gauss, index)
+    cj = stream_word(dom_jump, index)
     ustart = np.uint64(start)
     for i in prange(n):
         gi = ustart + np.uint64(i)
@@ -548,4 +551,34 @@ def add_decayed(x0, y, t, theta):
     _check_x0(x0)
     out = np.empty_like(y)
     _add_decayed(x0, np.ascontiguousarray(y), _elapsed(t, y.shape[0]), float(theta), out)
+    return out
+
+
+def reverse_noise(key, n, dim, theta, diffusion, jump_rate, jump_var, h, step, *, start=0,
+                  growth=True):
+    """Exact noise of one reverse-time step of length h (MATH.md section 6).
+
+    With ``growth=True`` (exponential integrators): the Gaussian part
+    N(0, diffusion (e^{2 theta h} - 1)/(2 theta) I) plus Poisson(jump_rate h) jumps
+    A_i e^{theta (h - u_i)}, u_i ~ U(0, h) — the forward draw with theta -> -theta, since the
+    ages h - u_i are uniform too. With ``growth=False`` (plain Euler-Maruyama): Gaussian
+    N(0, diffusion h I) plus undamped jumps (theta -> 0). Pass ``diffusion = eta sigma_G^2``
+    and ``jump_rate = eta lambda`` for the SDE family of parameter eta.
+
+    Draws come from the reverse-time streams (``DOMAIN_REVERSE_*``, index = ``step``), so they
+    never overlap the forward or stationary streams of the same key.
+
+    Returns
+    -------
+    ndarray, shape (n, dim)
+    """
+    _check_counters(start, step, n)
+    k0, k1 = _key_words(key)
+    out = np.empty((n, dim), dtype=np.float64)
+    w = np.empty(n, dtype=np.float64)
+    counts = np.empty(n, dtype=np.int64)
+    no_x0 = np.empty((0, dim), dtype=np.float64)
+    _forward_kernel(k0, k1, no_x0, np.array([float(h)]), -float(theta) if growth else 0.0,
+                    float(diffusion), float(jump_rate), float(jump_var), int(start), int(step),
+                    out, w, counts, DOMAIN_REVERSE_GAUSS, DOMAIN_REVERSE_JUMP)
     return out

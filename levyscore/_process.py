@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _forward
 from ._laws import TransitionLaw, _score_flat
+from ._schedule import Clock
 from ._seeding import philox_key
 from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
 
@@ -41,6 +42,11 @@ class JumpDiffusion:
         (Ornstein-Uhlenbeck) model.
     jump_var : float, default 2.0
         Per-component variance :math:`\sigma_A^2 > 0` of one jump amplitude.
+    schedule : None, "linear", "cosine" or callable, default None
+        Noise schedule beta(t) (MATH.md section 7): every rate is multiplied by beta(t), which
+        is the same as running the constant-coefficient process in the clock
+        B(t) = int_0^t beta. Laws, scores and samplers take process times t and evaluate at
+        B(t). See :class:`levyscore._schedule.Clock` for the named schedules.
 
     Notes
     -----
@@ -58,7 +64,7 @@ class JumpDiffusion:
     0.367879
     """
 
-    def __init__(self, dim, theta=0.5, diffusion=1.0, jump_rate=1.0, jump_var=2.0):
+    def __init__(self, dim, theta=0.5, diffusion=1.0, jump_rate=1.0, jump_var=2.0, schedule=None):
         self._dim = check_dim(dim)
         self._theta = check_real("theta", theta, positive=True)
         self._diffusion = check_real("diffusion", diffusion, nonnegative=True)
@@ -67,6 +73,7 @@ class JumpDiffusion:
         if self._diffusion == 0.0 and self._jump_rate == 0.0:
             raise ValueError("diffusion and jump_rate are both 0: the process has no noise; "
                              "make at least one of them positive")
+        self._clock = Clock(schedule, self._theta)
         m = self._jump_rate / (2.0 * self._theta)
         if not math.isfinite(m):
             raise ValueError(f"jump_rate / (2 theta) must be finite, got {m}")
@@ -131,15 +138,25 @@ class JumpDiffusion:
         """
         return JumpDiffusion(self._dim, theta=self._theta,
                              diffusion=self._diffusion + self._jump_rate * self._jump_var,
-                             jump_rate=0.0, jump_var=self._jump_var)
+                             jump_rate=0.0, jump_var=self._jump_var, schedule=self.schedule)
 
     # -- time --------------------------------------------------------------------------------
+    @property
+    def schedule(self):
+        """The noise schedule: ``None``, ``"linear"``, ``"cosine"`` or the callable beta(t)."""
+        return self._clock.schedule
+
     def clock(self, t):
         """Clock B(t) in which the constant-coefficient laws are evaluated (MATH.md §7).
 
-        Without a noise schedule the clock is the identity.
+        Without a noise schedule the clock is the identity; see :class:`levyscore._schedule.Clock`.
+
+        Parameters
+        ----------
+        t : float or ndarray
+            Process times ``> 0``.
         """
-        return t
+        return self._clock(t)
 
     # -- laws ---------------------------------------------------------------------------------
     def transition(self, t):
@@ -288,4 +305,5 @@ class JumpDiffusion:
     def __repr__(self):
         return (f"JumpDiffusion(dim={self._dim}, theta={self._theta!r}, "
                 f"diffusion={self._diffusion!r}, jump_rate={self._jump_rate!r}, "
-                f"jump_var={self._jump_var!r})")
+                f"jump_var={self._jump_var!r}"
+                + (f", schedule={self.schedule!r})" if self.schedule is not None else ")"))

@@ -1,0 +1,303 @@
+r"""Reverse-time (generative) dynamics: solvers and the driving loop (MATH.md sections 6-7).
+
+With the marginal generalized score S (MATH.md section 3) and forward time t running down from
+T, the reverse dynamics of parameter :math:`\eta \ge 0` is
+
+.. math::
+
+    dx = [\theta x + (1 + \eta) S(x, t)]\, ds + dL^{(\eta)}, \qquad s = T - t,
+
+where :math:`L^{(\eta)}` is the driving noise with Gaussian rate :math:`\eta\sigma_G^2` and jump
+rate :math:`\eta\lambda` (same amplitudes). :math:`\eta = 0` is the probability-flow ODE,
+:math:`\eta = 1` the standard reverse SDE; every :math:`\eta` has the same marginals.
+
+Each solver is an object with a class-level ``order`` (weak order, with an exact score) and a
+pure ``step(t0, t1, x, state, rng) -> (x, state)`` from forward time ``t0`` to ``t1 < t0``;
+:func:`sample_reverse` is the loop that drives it. A noise schedule (section 7) is a change of
+clock: a step over ``[t1, t0]`` has length ``h = B(t0) - B(t1)`` in the clock of the
+constant-coefficient process, and the score is called with the process times.
+
+Noise increments are exact (no discretisation of the Lévy noise): see
+:func:`levyscore._forward.reverse_noise`, which draws them from the counter-based reverse-time
+streams, one stream per step, so results do not depend on thread count or chunking.
+"""
+import math
+import sys
+
+import numba as nb
+import numpy as np
+
+from . import _forward
+from ._seeding import philox_key
+from ._validation import check_count, check_real
+
+__all__ = ["ExpEuler", "ExpHeun", "Euler", "SOLVERS", "ReverseNoise", "sample_reverse"]
+
+
+@nb.njit(cache=True, parallel=True)
+def _combine(a, x, c, s, out):
+    """out = a x + c s, elementwise (n, D)."""
+    n, dim = x.shape
+    for i in nb.prange(n):
+        for d in range(dim):
+            out[i, d] = a * x[i, d] + c * s[i, d]
+
+
+@nb.njit(cache=True, parallel=True)
+def _combine_noise(a, x, c, s, noise, out):
+    """out = a x + c s + noise, elementwise (n, D)."""
+    n, dim = x.shape
+    for i in nb.prange(n):
+        for d in range(dim):
+            out[i, d] = a * x[i, d] + c * s[i, d] + noise[i, d]
+
+
+def _as_float_array(value, like, what):
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != like.shape:
+        raise ValueError(f"score must return an array of shape {like.shape}, got {arr.shape} ({what})")
+    return np.ascontiguousarray(arr)
+
+
+class ReverseNoise:
+    """Exact noise increments of the reverse dynamics, from counter-based streams.
+
+    Parameters
+    ----------
+    process : JumpDiffusion
+    eta : float
+        SDE parameter; the noise has Gaussian rate ``eta sigma_G^2`` and jump rate ``eta lambda``.
+    key : (int, int)
+        Philox key (see :func:`levyscore._seeding.philox_key`).
+    start : int
+        Global index of the first row.
+    """
+
+    def __init__(self, process, eta, key, start=0):
+        self.process = process
+        self.eta = eta
+        self.key = key
+        self.start = start
+
+    def increment(self, step, n, h, growth=True):
+        """Noise of step number ``step`` over a clock interval ``h`` (shape (n, D))."""
+        p = self.process
+        return _forward.reverse_noise(self.key, n, p.dim, p.theta, self.eta * p.diffusion,
+                                      self.eta * p.jump_rate, p.jump_var, h, step,
+                                      start=self.start, growth=growth)
+
+
+class _Solver:
+    """Common parts: the process, the score callable and eta."""
+
+    order = None
+    ode_only = False
+
+    def __init__(self, process, score, eta=0.0):
+        self.process = process
+        self.score = score
+        self.eta = check_real("eta", eta, nonnegative=True)
+        if self.ode_only and self.eta != 0.0:
+            raise ValueError(f"eta must be 0 for {type(self).__name__}, a probability-flow ODE solver")
+
+    @property
+    def stochastic(self):
+        """True when the step draws noise (eta > 0 and the process has noise to draw)."""
+        return self.eta > 0.0
+
+    def init(self, x, t0):
+        """Initial solver state: the step counter."""
+        return 0
+
+    def _clock_step(self, t0, t1):
+        p = self.process
+        return p.clock(t0) - p.clock(t1)
+
+    def _score(self, x, t):
+        return _as_float_array(self.score(x, t), x, f"t = {t!r}")
+
+
+class ExpEuler(_Solver):
+    r"""Exponential Euler for the ODE (``eta = 0``) and the SDE family (MATH.md section 6).
+
+    ``x <- E x + (1 + eta) ((E - 1)/theta) S(x, t0) + xi``, ``E = e^{theta h}``, with the exact
+    noise xi of the linear part (Gaussian plus jumps grown by ``e^{theta (h - u)}``). With
+    ``eta = 1`` this is the paper's sampler. Weak order 1.
+    """
+
+    order = 1.0
+
+    def step(self, t0, t1, x, state, rng):
+        theta = self.process.theta
+        h = self._clock_step(t0, t1)
+        e = math.exp(theta * h)
+        c = (1.0 + self.eta) * math.expm1(theta * h) / theta
+        s = self._score(x, t0)
+        out = np.empty_like(x)
+        if self.stochastic:
+            noise = rng.increment(state, x.shape[0], h, growth=True)
+            _combine_noise(e, x, c, s, noise, out)
+        else:
+            _combine(e, x, c, s, out)
+        return out, state + 1
+
+
+class ExpHeun(_Solver):
+    r"""Exponential Heun (ETD-RK2, Cox and Matthews) for the probability-flow ODE.
+
+    With ``N(x, t) = S(x, t)``, ``a = E x + ((E - 1)/theta) N(x, t0)`` and
+    ``x <- a + (N(a, t1) - N(x, t0)) (E - 1 - theta h)/(theta^2 h)``. Order 2, two score
+    evaluations per step.
+    """
+
+    order = 2.0
+    ode_only = True
+
+    def step(self, t0, t1, x, state, rng):
+        theta = self.process.theta
+        h = self._clock_step(t0, t1)
+        e = math.exp(theta * h)
+        phi1 = math.expm1(theta * h) / theta
+        # (E - 1 - theta h) / (theta^2 h), by its series where it would cancel
+        th = theta * h
+        if th < 1e-4:
+            phi2 = h * (0.5 + th / 6.0 + th * th / 24.0)
+        else:
+            phi2 = (math.expm1(th) - th) / (theta * theta * h)
+        s0 = self._score(x, t0)
+        a = np.empty_like(x)
+        _combine(e, x, phi1, s0, a)
+        s1 = self._score(a, t1)
+        out = np.empty_like(x)
+        _combine(1.0, a, phi2, s1 - s0, out)
+        return out, state + 1
+
+
+class Euler(_Solver):
+    r"""Plain Euler (ODE) / Euler-Maruyama (SDE), the naive baseline.
+
+    ``x <- x + h (theta x + (1 + eta) S(x, t0)) + xi`` with xi the noise over h without the
+    growth factor of the linear part (Gaussian N(0, eta sigma_G^2 h I) plus undamped jumps).
+    Weak order 1.
+    """
+
+    order = 1.0
+
+    def step(self, t0, t1, x, state, rng):
+        theta = self.process.theta
+        h = self._clock_step(t0, t1)
+        s = self._score(x, t0)
+        out = np.empty_like(x)
+        if self.stochastic:
+            noise = rng.increment(state, x.shape[0], h, growth=False)
+            _combine_noise(1.0 + theta * h, x, (1.0 + self.eta) * h, s, noise, out)
+        else:
+            _combine(1.0 + theta * h, x, (1.0 + self.eta) * h, s, out)
+        return out, state + 1
+
+
+SOLVERS = {"exp-euler": ExpEuler, "exp-heun": ExpHeun, "euler": Euler}
+
+
+def _time_grid(grid, steps, T, t_min, process):
+    if isinstance(grid, str):
+        if steps is None:
+            raise ValueError("steps must be given with a named grid")
+        steps = check_count(steps, "steps")
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        T = check_real("T", T, positive=True)
+        t_min = check_real("t_min", t_min, positive=True)
+        if not t_min < T:
+            raise ValueError(f"t_min must be < T, got t_min={t_min}, T={T}")
+        if grid == "uniform":
+            times = np.linspace(T, t_min, steps + 1)
+        elif grid == "log":
+            times = np.geomspace(T, t_min, steps + 1)
+        else:
+            raise ValueError(f"grid must be 'uniform', 'log' or a decreasing array of times, got {grid!r}")
+    else:
+        times = np.asarray(grid, dtype=np.float64)
+        if times.ndim != 1 or times.shape[0] < 2:
+            raise ValueError("grid must be 'uniform', 'log' or a one-dimensional array of >= 2 times")
+        if not np.all(np.isfinite(times)) or times[-1] <= 0 or np.any(np.diff(times) >= 0):
+            raise ValueError("grid must hold finite, positive, strictly decreasing times")
+        if steps is not None and steps != times.shape[0] - 1:
+            raise ValueError(f"steps={steps} does not match the grid of {times.shape[0]} times")
+    process.clock(times)  # validates the times against the schedule (e.g. cosine: t < 1)
+    return times
+
+
+def _progress(k, total, stream=None):
+    stream = sys.stderr if stream is None else stream
+    width = 30
+    done = int(width * k / total)
+    stream.write(f"\rreverse sampling [{'#' * done}{'.' * (width - done)}] {k}/{total}")
+    if k == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="exp-euler",
+                   eta=0.0, grid="uniform", x_T=None, rng=None, progress=False, start=0):
+    """Generate samples by integrating the reverse-time dynamics (MATH.md section 6).
+
+    Parameters
+    ----------
+    proc : JumpDiffusion
+        The forward process (and its noise schedule).
+    score : callable
+        ``score(x, t) -> array`` of the shape of ``x`` (n, D): the marginal generalized score
+        ``S = grad V / p`` at process time t (for instance a learnt model, or an oracle from
+        :mod:`levyscore.targets`).
+    n : int
+        Number of samples.
+    steps : int
+        Number of steps (with a named grid).
+    T, t_min : float
+        Start and end times of the reverse integration, ``0 < t_min < T``.
+    solver : {"exp-euler", "exp-heun", "euler"} or solver class
+        ``"exp-euler"`` (ODE and SDE), ``"exp-heun"`` (second-order, ODE only), ``"euler"``
+        (naive baseline).
+    eta : float
+        ``0`` for the probability-flow ODE, ``1`` for the standard reverse SDE, any ``>= 0``.
+    grid : {"uniform", "log"} or array_like
+        Time grid from T down to t_min, or an explicit strictly decreasing array of times
+        (then T, t_min and steps come from it).
+    x_T : array_like, shape (n, D), optional
+        Initial states at T; by default exact draws from ``proc.stationary()``.
+    rng : None, int, SeedSequence or Generator
+        Seed of the counter-based streams (start states and noise).
+    progress : bool
+        Print a progress bar on standard error.
+    start : int
+        Global index of the first row (chunked runs reproduce the whole batch).
+
+    Returns
+    -------
+    ndarray, shape (n, D)
+        Samples at time ``t_min`` (or the last time of the grid).
+    """
+    n = check_count(n)
+    times = _time_grid(grid, steps, T, t_min, proc)
+    cls = SOLVERS.get(solver) if isinstance(solver, str) else solver
+    if cls is None or not (isinstance(cls, type) and issubclass(cls, _Solver)):
+        raise ValueError(f"solver must be one of {sorted(SOLVERS)} or a solver class, got {solver!r}")
+    if not callable(score):
+        raise ValueError("score must be a callable score(x, t)")
+    stepper = cls(proc, score, eta=eta)
+    key = philox_key(rng)
+    if x_T is None:
+        x = proc.stationary().sample(n, rng=np.random.SeedSequence(list(key)), start=start)
+    else:
+        x = np.ascontiguousarray(np.asarray(x_T, dtype=np.float64))
+        if x.shape != (n, proc.dim) or not np.all(np.isfinite(x)):
+            raise ValueError(f"x_T must be finite with shape ({n}, {proc.dim}), got shape {x.shape}")
+    noise = ReverseNoise(proc, stepper.eta, key, start)
+    state = stepper.init(x, times[0])
+    total = times.shape[0] - 1
+    for k in range(total):
+        x, state = stepper.step(float(times[k]), float(times[k + 1]), x, state, noise)
+        if progress:
+            _progress(k + 1, total)
+    return x
