@@ -481,7 +481,7 @@ def _mixture_sample_kernel(k0, k1, cum, means, scales, start, out):
         c1 = gi >> shift
         u, _ = uniform_pair(c0, c1, cu, np.uint64(0), k0, k1)
         k = 0
-        while k < ncomp - 1 and u >= cum[k] * 0.9:
+        while k < ncomp - 1 and u >= cum[k]:
             k += 1
         gaussian_row(c0, c1, cg, k0, k1, scales[k], 1.0, means[k], True, out[i])
 
