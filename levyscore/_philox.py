@@ -36,8 +36,9 @@ DOMAIN_FORWARD_GAUSS   0x00    forward draw: the normals xi (index = interval)
 DOMAIN_FORWARD_JUMP    0x01    forward draw: jump ages and Exp(1) marks
 DOMAIN_STATIONARY      0x02    stationary draw: the normals xi
 DOMAIN_STATIONARY_GAM  0x03    stationary draw: the Gamma(m) variable W_inf
-DOMAIN_REVERSE_GAUSS   0x10    reserved: reverse-time steps (index = step)
-DOMAIN_REVERSE_JUMP    0x11    reserved: reverse-time steps (index = step)
+DOMAIN_REVERSE_GAUSS   0x10    reverse-time steps: normals (index = step)
+DOMAIN_REVERSE_JUMP    0x11    reverse-time steps: jump ages and marks
+DOMAIN_TARGET_MIXTURE  0x20    levyscore.targets.GaussianMixture (defined there)
 DOMAIN_TEST            0xFF    test and diagnostic helpers of this module
 =====================  ======  ===============================================
 
