@@ -44,7 +44,9 @@ from ._process import JumpDiffusion
 from ._seeding import philox_key
 from ._validation import as_points, as_radii, check_count, check_dim, check_real, check_start, check_time
 
-__all__ = ["StationaryTarget", "BesselTarget", "GaussianMixture"]
+from ._stable import SubGaussianStable  # noqa: E402  (heavy-tailed benchmark data, MATH.md §9)
+
+__all__ = ["StationaryTarget", "BesselTarget", "GaussianMixture", "SubGaussianStable"]
 
 #: Philox domain of :meth:`GaussianMixture.sample` (stream 0: the component uniform,
 #: stream 1: the normals). Not used by any other sampler (see :mod:`levyscore._philox`).
