@@ -267,7 +267,7 @@ class JumpDiffusion:
         return _forward.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
                                      start=start)
 
-    def dsm_pairs(self, x0, t, rng=None, *, start=0):
+    def dsm_pairs(self, x0, t, rng=None, *, start=0, conditional_score=None):
         """Denoising score-matching pairs ``(x_t, target)`` (MATH.md section 5).
 
         ``x_t`` is an exact draw of ``X_t`` given ``X_0 = x0`` (equal, bit for bit, to
@@ -284,6 +284,10 @@ class JumpDiffusion:
             Times ``> 0``.
         rng, start
             As in :meth:`sample`.
+        conditional_score : callable, optional
+            ``(y, t) -> S(y, t)`` evaluated at the exact increments ``y`` (shape (n, D)) and
+            times ``t`` (shape (n,), process times); by default :meth:`score`. Use it to pass
+            a tabulated score for the quadrature routes.
 
         Returns
         -------
@@ -297,7 +301,13 @@ class JumpDiffusion:
         y, _, jumps = _forward.forward_increments_w(philox_key(rng), n, self._dim, *self._params(),
                                                     tt, start=start)
         x_t = _forward.add_decayed(x0, y, tt, self._theta)
-        target = _score_flat(self, y, tt if np.ndim(t) else tt[:1])
+        if conditional_score is None:
+            target = _score_flat(self, y, tt if np.ndim(t) else tt[:1])
+        else:
+            t_proc = np.broadcast_to(np.asarray(t, dtype=np.float64), (n,))
+            target = np.array(conditional_score(y, t_proc), dtype=np.float64)
+            if target.shape != y.shape:
+                raise ValueError(f"conditional_score must return shape {y.shape}, got {target.shape}")
         if self._diffusion == 0.0:
             target[jumps == 0] = 0.0
         return x_t, target
