@@ -1,28 +1,48 @@
-"""Command line: ``python -m levyscore {demo,bench}``."""
+"""Command line: ``python -m levyscore {demo,study,bench}``."""
 import argparse
 import sys
 
 
 def _demo(args):
-    import numpy as np
+    """A quick version of the heavy-tail study (same table format), then a few exact laws."""
+    import time
 
-    import levyscore
+    from levyscore import _study
 
-    np.set_printoptions(precision=6, suppress=False)
-    radii = np.array([0.1, 0.5, 1.0, 2.0, 4.0])
-    for label, kwargs in [("pure jump, Laplace amplitudes (closed form)", dict(diffusion=0.0)),
-                          ("jump-diffusion (W-mixture quadrature)", dict(diffusion=1.0)),
-                          ("equivalent Gaussian", None)]:
-        proc = levyscore.JumpDiffusion(2, **kwargs) if kwargs is not None else \
-            levyscore.JumpDiffusion(2).equivalent_gaussian()
-        law = proc.transition(1.0)
-        y = np.stack([radii, np.zeros_like(radii)], axis=1)
-        print(f"{label}: {proc!r}, route {proc.route}, t = 1")
-        print(f"  atom P(Y=0)      = {law.atom:.6f}")
-        print(f"  |y|              = {radii}")
-        print(f"  pdf(y)           = {law.pdf(y)}")
-        print(f"  score(y)[:, 0]   = {law.score(y)[:, 0]}")
-        print(f"  P(|Y| <= |y|)    = {law.radial_cdf(radii)}")
+    t0 = time.perf_counter()
+    cfg = _study.DEMO
+    print(f"levyscore demo: JDL vs Gaussian on the alpha-stable benchmark ({cfg.n_train} training "
+          f"samples, {cfg.epochs} epochs, {cfg.steps} steps, seeds {list(cfg.seeds)})", flush=True)
+    records = _study.run_study(cfg, figure=args.figure)
+    print(_study.format_table(_study.summarize(records)))
+    print(f"(demo wall time {time.perf_counter() - t0:.0f} s; the full study: "
+          f"python -m levyscore study heavy-tail)")
+    return 0
+
+
+def _study_cmd(args):
+    import dataclasses
+    import time
+
+    from levyscore import _study
+
+    if args.name != "heavy-tail":
+        raise SystemExit(f"unknown study {args.name!r}; available: heavy-tail")
+    cfg = _study.DEMO if args.quick else _study.FULL
+    if args.seeds is not None:
+        cfg = dataclasses.replace(cfg, seeds=tuple(range(args.seeds)))
+    t0 = time.perf_counter()
+    if args.sweep:
+        records = _study.run_sweep(cfg)
+        print("\n".join(_study.sweep_report(records)))
+    else:
+        records = _study.run_study(cfg, figure=args.figure)
+    table = _study.format_table(_study.summarize(records))
+    print(table)
+    print(f"wall time {time.perf_counter() - t0:.0f} s")
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write(table + "\n")
     return 0
 
 
@@ -36,8 +56,17 @@ def _bench(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m levyscore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="print a few transition densities and scores")
+    p_demo = sub.add_parser("demo", help="quick JDL-versus-Gaussian heavy-tail study (< 3 min)")
+    p_demo.add_argument("--figure", default=None, help="write the tail-quantile figure (PNG) here")
     p_demo.set_defaults(func=_demo)
+    p_study = sub.add_parser("study", help="the JDL-versus-Gaussian study")
+    p_study.add_argument("name", help="study name: heavy-tail")
+    p_study.add_argument("--sweep", action="store_true", help="vary the jump rate and the step count")
+    p_study.add_argument("--quick", action="store_true", help="demo-sized budgets")
+    p_study.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3)")
+    p_study.add_argument("--figure", default=None, help="write the tail-quantile figure (PNG) here")
+    p_study.add_argument("--out", default=None, help="write the Markdown table here")
+    p_study.set_defaults(func=_study_cmd)
     p_bench = sub.add_parser("bench", help="benchmarks against NumPy/SciPy baselines")
     p_bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     p_bench.add_argument("--n", type=int, default=None, help="problem size (default per benchmark)")
