@@ -18,14 +18,17 @@ Coordinates
 
 Interpolation scheme
     The rectangle :math:`[u_{lo}, u_{hi}] \times [\tau_{lo}, \tau_{hi}]` is covered by a
-    uniform grid of root panels (width about 1 in u and 1.5 in tau), each refined by
+    uniform grid of root panels (width about 2 in u and 3 in tau), each refined by
     bisection into a binary tree of rectangular panels. On each panel :math:`\log h` is
     interpolated by a tensor-product Chebyshev polynomial of degree 15 in each coordinate
-    (16 x 16 Chebyshev points of the first kind; coefficients by a type-II DCT), evaluated by
-    a nested Clenshaw recurrence. A panel is split (in the direction of its larger
-    coefficient tail) while the sum of the moduli of its last two Chebyshev coefficient rows
-    or columns exceeds ``rtol / 50``. Since the absolute error of :math:`\log h` is the
-    relative error of h, this controls the relative error of h.
+    (16 x 16 Chebyshev points of the first kind; coefficients by a type-II DCT), evaluated
+    from the three-term recurrence of :math:`T_k` in each coordinate. A panel is split (in
+    the direction of its larger coefficient tail) while the sum of the moduli of its last
+    two Chebyshev coefficient rows or columns exceeds ``rtol / 50``. Since the absolute
+    error of :math:`\log h` is the relative error of h, this controls the relative error
+    of h. Panels cost 16 x 16 quadratures each; the root grid, not the refinement, sets
+    most of the panel count (some 40-80 panels, 10-20 thousand nodes, for t in
+    [1e-3, 10]).
 
 Certification
     After refinement every panel is checked against direct quadrature
@@ -43,8 +46,8 @@ Certification
 
 Domain and fall-back
     t in ``[t_min, t_max]``; u from :math:`u_{lo}` to :math:`u_{hi}`, the largest
-    :math:`1 - 10^{-12}` radial quantile of :math:`Y_t` over 25 times of the range (the tail
-    is integrated from the quadrature's density) plus a margin of 0.5. With
+    :math:`1 - 10^{-12}` radial quantile of :math:`Y_t` over up to 25 times of the range (the
+    tail is integrated from the quadrature's density) plus a margin of 0.5. With
     :math:`\sigma_G > 0`, :math:`h(r) = h(0) + O(r^2)`, and :math:`u_{lo}` is chosen (at most
     :math:`\log 10^{-3}`) so that the relative change of h between 0 and
     :math:`r_{lo} = e^{u_{lo}}\sqrt{v}` is about 1e-8; radii below :math:`r_{lo}` use
@@ -85,8 +88,8 @@ __all__ = ["ScoreTable", "FORMAT_VERSION"]
 FORMAT_VERSION = 1
 
 _N = 16  # Chebyshev points per panel and coordinate
-_ROOT_DU = 1.0  # target root-panel width in u
-_ROOT_DTAU = 1.5  # target root-panel width in tau = log t
+_ROOT_DU = 2.0  # target root-panel width in u
+_ROOT_DTAU = 3.0  # target root-panel width in tau = log t
 _TAIL_FRACTION = 0.02  # refinement: coefficient tail below rtol * _TAIL_FRACTION
 _N_RANDOM = 16  # random check points per panel
 _MAX_DEPTH = 12  # bisections below a root panel
@@ -317,7 +320,8 @@ def _tree_is_consistent(arrays):
         return False
     ok = (roots[0] >= 1 and roots[1] >= 1 and roots[0] * roots[1] <= n_nodes
           and np.all(np.isfinite(params)) and np.all(np.isfinite(value))
-          and np.all(np.isfinite(boxes)) and np.all(np.isfinite(coef)) and np.all(np.isfinite(stats))
+          and np.all(np.isfinite(boxes)) and np.all(np.isfinite(coef))
+          and np.all(np.isfinite(stats))
           and np.all((split >= -1) & (split <= 1)))
     if not ok:
         return False
@@ -367,42 +371,56 @@ class _Builder:
         return np.exp(np.linspace(self.tau_lo, self.tau_hi, n))
 
     def lower_edge(self):
-        """u_lo: log 1e-3, or lower where h(r) - h(0) would exceed ~1e-8 relative."""
+        """u_lo: log 1e-3, or lower where h(r) - h(0) would exceed ~1e-8 relative.
+
+        With diffusion, ``h(r)/h(0) - 1 ~ c e^{2u}`` for small r. c is probed at u = -4, -6,
+        ... (12 times) until the relative change falls below 1e-10 (further probes would
+        only see rounding); the largest c found sets ``e^{2 u_lo} = 1e-8 / c``.
+        """
         if not self.extrapolate:
             return _U_LO_DEFAULT
         t = self.time_grid(12)
+        h0 = self.quad(np.zeros_like(t), t)
         worst = 0.0
-        for u1 in (-6.0, -5.0):
-            r1 = math.exp(u1) * np.sqrt(self.v(t))
-            h0 = self.quad(np.zeros_like(t), t)
-            h1 = self.quad(r1, t)
-            worst = max(worst, float(np.max(np.abs(h1 / h0 - 1.0))) / math.exp(2.0 * u1))
+        for u1 in np.arange(-4.0, -40.0, -2.0):
+            change = float(np.max(np.abs(self.quad(math.exp(u1) * np.sqrt(self.v(t)), t) / h0
+                                         - 1.0)))
+            worst = max(worst, change / math.exp(2.0 * u1))
+            if change < 1e-10:
+                break
         if worst <= 0.0:
             return _U_LO_DEFAULT
         return min(_U_LO_DEFAULT, 0.5 * math.log(_U_LO_SMOOTH / worst))
 
-    def upper_edge(self, u_lo):
+    def upper_edge(self):
         """u_hi: max over the time range of the (1 - 1e-12) radial quantile, plus a margin.
 
         The tail ``P(|Y_t| > r)`` is the integral of the radial density
-        ``S_D rho^D p(rho)`` over ``log rho > log r`` (trapezoidal rule, step 0.05 in u, from
-        the quadrature's log p), extended upwards until the integrand is below 1e-16.
+        ``S_D rho^D p(rho)`` over ``log rho > log r`` (trapezoidal rule, step 0.1 in u, from
+        the quadrature's log p), extended upwards past the bulk until the integrand is below
+        1e-16.
         """
         proc = self.proc
-        t = self.time_grid(25)
-        step = 0.05
-        u_top = 12.0
+        t = self.time_grid(min(25, 3 + math.ceil((self.tau_hi - self.tau_lo) / 0.4)))
+        step = 0.1
         log_area = math.log(2.0) + 0.5 * proc.dim * math.log(math.pi) - math.lgamma(0.5 * proc.dim)
-        while True:
-            u = np.arange(min(u_lo, -2.0), u_top + 0.5 * step, step)
+        blocks = []
+        u0 = -2.0  # the bulk lies above: log sqrt(D) for diffusion, higher for jumps
+        while True:  # blocks of 2 in u, upwards until the integrand is negligible
+            u = u0 + step * np.arange(20)
             uu = np.repeat(u[None, :], t.shape[0], axis=0)
             tt = np.repeat(t[:, None], u.shape[0], axis=1)
             rr, _ = self.to_rt(uu, np.log(tt))
             logp = self.quad_logp(rr.reshape(-1), tt.reshape(-1)).reshape(rr.shape)
-            g = log_area + proc.dim * np.log(rr) + logp  # log of S_D rho^D p(rho), d(log rho)
-            if np.all(g[:, -1] < math.log(1e-16)) or u_top > 60.0:
+            blocks.append((u, log_area + proc.dim * np.log(rr) + logp))  # log S_D rho^D p
+            u0 += 20 * step
+            u = np.concatenate([b[0] for b in blocks])
+            g = np.concatenate([b[1] for b in blocks], axis=1)
+            # stop past the bulk (the peak at least 1 below the top) once the integrand is
+            # negligible at the top
+            past_peak = np.argmax(np.where(np.isnan(g), -np.inf, g), axis=1) < u.shape[0] - 10
+            if (np.all(past_peak) and np.all(g[:, -1] < math.log(1e-16))) or u0 > 40.0:
                 break
-            u_top += 8.0
         dens = np.exp(g)
         pieces = 0.5 * step * (dens[:, 1:] + dens[:, :-1])
         tail = np.zeros_like(dens)
@@ -523,12 +541,11 @@ class _Builder:
         err[~np.isfinite(err)] = np.inf
         return err, leaf
 
-    def run(self, u_lo):
-        """Build and certify with lower edge ``u_lo``.
+    def run(self, u_lo, u_hi):
+        """Build and certify on ``[u_lo, u_hi]``.
 
         Returns (arrays, max error, number of check points, extrapolation below u_lo ok).
         """
-        u_hi = self.upper_edge(u_lo)
         nu0 = max(1, math.ceil((u_hi - u_lo) / _ROOT_DU))
         nt0 = max(1, math.ceil((self.tau_hi - self.tau_lo) / _ROOT_DTAU))
         self.split, self.value, self.child, self.box, self.depth, self.coef = [], [], [], [], [], []
@@ -591,8 +608,9 @@ class _Builder:
 
     def build(self):
         u_lo = self.lower_edge()
+        u_hi = self.upper_edge()
         for _ in range(4):
-            arrays, max_err, n_check, below_ok = self.run(u_lo)
+            arrays, max_err, n_check, below_ok = self.run(u_lo, u_hi)
             if below_ok:
                 return arrays, max_err, n_check
             u_lo -= math.log(10.0)
@@ -684,7 +702,8 @@ class ScoreTable:
             processes).
         """
         if not isinstance(process, JumpDiffusion):
-            raise ValueError(f"process must be a levyscore.JumpDiffusion, got {type(process).__name__}")
+            raise ValueError("process must be a levyscore.JumpDiffusion, got "
+                             f"{type(process).__name__}")
         if process.route != "mixture":
             raise ValueError(f"process has route {process.route!r}: its score is a closed form, "
                              "cheap to evaluate directly, so no table is needed (use "
@@ -838,6 +857,30 @@ class ScoreTable:
                                       else np.full(miss.shape, tt[0]))
         return out.reshape(shape)
 
+    def covers(self, r, t):
+        """Where the table itself serves h (elsewhere direct quadrature is used).
+
+        Parameters
+        ----------
+        r : array_like
+            Radii ``>= 0``, any shape.
+        t : float or array_like
+            Times ``> 0``, broadcasting against ``r``.
+
+        Returns
+        -------
+        ndarray of bool
+            Broadcast shape of ``r`` and ``t``; False where :meth:`h` falls back to quadrature.
+        """
+        r = as_radii(r)
+        shape = np.broadcast_shapes(r.shape, np.shape(t))
+        tt = self._times(t, shape)
+        flat = np.ascontiguousarray(np.broadcast_to(r, shape).reshape(-1))
+        out = np.empty_like(flat)
+        leaf = np.empty(flat.shape, dtype=np.int64)
+        table_h(flat, tt, *self._kernel_args, out, leaf)
+        return (leaf != -1).reshape(shape)
+
     def score(self, y, t):
         """Conditional generalized score ``S(y, t) = -y h(|y|, t)`` (MATH.md sections 3-4).
 
@@ -882,7 +925,7 @@ def _load(path, key, rtol):
     if not os.path.exists(path):
         return None
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             if str(f["key"][()]) != key:
                 return None
             arrays = {k: np.array(f[k]) for k in _ARRAY_FIELDS}
