@@ -20,9 +20,10 @@ foundation issue; for integer m the W-densities are the finite Gamma mixtures of
 Quadrature: each integral is written in :math:`x = \log w`, where the integrands are smooth,
 decay at both ends and are analytic in a strip, and is evaluated by the trapezoidal rule,
 which converges geometrically for such integrands. A coarse scan (step at most
-``1.5 sqrt(2/(D+2))``, which resolves the narrowest feature, the Gaussian kernel's peak of
-relative width :math:`\sqrt{2/D}` in v) locates the region where the log-integrand lies within
-60 of its maximum. The fine step is ``0.6 / sqrt(kappa)`` (at most 0.25), where ``kappa``
+``min(1.5 sqrt(2/(D+2)), 1.5/sqrt(1 + w))``, which resolves the narrowest features: the
+Gaussian kernel's peak of relative width :math:`\sqrt{2/D}` in v, and the peak of width
+:math:`\sim 1/\sqrt{w}` that :math:`e^{-w}` forms at large radii) locates the region where the
+log-integrand lies within 60 of its maximum. The fine step is ``0.6 / sqrt(kappa)`` (at most 0.25), where ``kappa``
 bounds the curvature of the log-integrand over that region, so that the trapezoidal error
 ``~ exp(-2 pi^2 / (h^2 kappa))`` is below 1e-20; the fine grid then extends outwards until
 every integrand is 46 below its maximum (e^-46 ~ 1e-20). Everything is summed in log space.
@@ -101,12 +102,21 @@ def _integrate(mode, r2, dim, m, q, logq, log1mq, s, b2, jumps, out):
         x_k = math.log(max(r2 / (2.0 * b2 * (dim + 2.0)), 1e-300)) - 55.0
     x_lo = max(min(x_f, x_k, -55.0), -745.0)
     x_hi = math.log(100.0 + 4.0 * m + 2.0 * math.sqrt(r2 / b2))
+    # coarse steps resolve the narrowest feature: the kernel's peak (relative width
+    # sqrt(2/D) in v) and, at large w, the e^{-w} factor (width ~ 1/sqrt(w) in x)
     h0 = min(0.5, 1.5 * math.sqrt(2.0 / (dim + 2.0)))
-    ncoarse = int((x_hi - x_lo) / h0) + 2
+    ncoarse = 0
+    x = x_lo
+    while x <= x_hi:
+        ncoarse += 1
+        x += min(h0, 1.5 / math.sqrt(1.0 + math.exp(x)))
+    ncoarse += 1
+    xs = np.empty(ncoarse)
     lvals = np.empty((ncoarse, 3))
     cmax = np.full(3, -math.inf)
+    x = x_lo
     for i in range(ncoarse):
-        x = x_lo + i * h0
+        xs[i] = x
         a0, a1, a2 = _channels(x, mode, r2, dim, m, q, logq, log1mq, s, b2, jumps)
         lvals[i, 0] = a0
         lvals[i, 1] = a1
@@ -117,6 +127,7 @@ def _integrate(mode, r2, dim, m, q, logq, log1mq, s, b2, jumps, out):
             cmax[1] = a1
         if a2 > cmax[2]:
             cmax[2] = a2
+        x += min(h0, 1.5 / math.sqrt(1.0 + math.exp(x)))
     first = ncoarse
     last = -1
     anchor = 0
@@ -131,7 +142,7 @@ def _integrate(mode, r2, dim, m, q, logq, log1mq, s, b2, jumps, out):
                     best = lvals[i, k] - cmax[k]
                     anchor = i
                 if lvals[i, k] > cmax[k] - 30.0:
-                    kappa = max(kappa, _curvature_bound(x_lo + i * h0, mode, r2, dim, m, s, b2))
+                    kappa = max(kappa, _curvature_bound(xs[i], mode, r2, dim, m, s, b2))
         if keep:
             first = min(first, i)
             last = max(last, i)
@@ -141,12 +152,12 @@ def _integrate(mode, r2, dim, m, q, logq, log1mq, s, b2, jumps, out):
         out[2] = -math.inf
         return
     h = min(0.25, 0.6 / math.sqrt(kappa))
-    xa = x_lo + anchor * h0
+    xa = xs[anchor]
     sums = np.zeros(3)
     # walk down from the anchor, then up, until every channel is negligible and the coarse
     # region is covered
-    lo_cover = x_lo + (first - 1) * h0
-    hi_cover = x_lo + (last + 1) * h0
+    lo_cover = xs[first - 1] if first > 0 else xs[0] - h0
+    hi_cover = xs[last + 1] if last + 1 < ncoarse else xs[ncoarse - 1] + h0
     for direction in (-1, 1):
         i = 0 if direction == -1 else 1
         while i < _MAX_NODES:

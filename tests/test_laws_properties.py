@@ -244,3 +244,16 @@ def test_score_time_broadcasting():
     s2 = levyscore.JumpDiffusion(2).score(y, t)
     for k in range(3):
         np.testing.assert_array_equal(s2[:, k], levyscore.JumpDiffusion(2).transition(t[k]).score(y[:, k]))
+
+
+@pytest.mark.parametrize("kw", [dict(diffusion=1.0, jump_rate=1.0), dict(diffusion=0.0, jump_rate=1.3)])
+def test_far_tail_is_finite_and_matches_laplace_asymptotics(kw):
+    # far beyond the bulk (r up to 1e5, where the e^{-w} factor makes the w-integrand's peak
+    # narrow) the quadrature must stay finite; log p decreases and h varies smoothly along r,
+    # so an isolated failure of the quadrature (a missed peak) shows as a jump
+    proc = levyscore.JumpDiffusion(2, **kw)
+    r = np.geomspace(50.0, 1e5, 60)
+    logp, h = radial_logpdf_h(proc.transition(1.0), r)
+    assert np.all(np.isfinite(logp)) and np.all(np.isfinite(h)) and np.all(h > 0)
+    assert np.all(np.diff(logp) < 0)
+    assert np.all(np.abs(np.diff(np.log(h))) < 0.1)
