@@ -8,6 +8,9 @@ in MATH.md; ``docs/math.md`` maps each section to the code that implements it.
 from ._laws import TransitionLaw
 from ._process import JumpDiffusion
 from ._reverse import Euler, ExpEuler, ExpHeun, sample_reverse
+from ._table import ScoreTable
+from . import learn, metrics, targets  # noqa: E402  (public submodules)
 
-__all__ = ["JumpDiffusion", "TransitionLaw", "sample_reverse", "ExpEuler", "ExpHeun", "Euler"]
+__all__ = ["JumpDiffusion", "TransitionLaw", "ScoreTable", "sample_reverse", "ExpEuler", "ExpHeun",
+           "Euler", "learn", "metrics", "targets"]
 __version__ = "0.1.0"
