@@ -1,0 +1,408 @@
+// bessel.cuh -- log K_nu(x) and the ratio K_{nu+1}(x)/K_nu(x) of the modified Bessel function
+// of the second kind. Twin of levyscore/_bessel.py (read its docstring for the method:
+// Temme's series, Steed's CF2, the K1/K0 Chebyshev fast path, the stable upward recurrence,
+// and the rescaled product for log K). Float64 only: the convergence tests use eps = 2**-52.
+#ifndef LEVYSCORE_BESSEL_CUH
+#define LEVYSCORE_BESSEL_CUH
+
+#include "common.cuh"
+
+namespace levyscore {
+
+// Taylor coefficients of 1/Gamma(1 + t) (levyscore/_precompute/bessel_coefficients.py) and
+// the K1/K0 Chebyshev fits on [0.25, 0.5), ..., [8, 16)
+// (levyscore/_precompute/bessel_k1k0_chebyshev.py): the values of levyscore._bessel's
+// _RGAM_COEFFS and _K1K0_CHEB, written with Python's repr (round-trip exact);
+// tests/test_kernel_parity.py checks them against the Numba tables bit for bit.
+LS_TABLE double RGAM_COEFFS[23] = {
+    1.0,
+    0.5772156649015329,
+    -0.6558780715202539,
+    -0.04200263503409524,
+    0.16653861138229148,
+    -0.04219773455554433,
+    -0.009621971527876973,
+    0.0072189432466631,
+    -0.0011651675918590652,
+    -0.00021524167411495098,
+    0.0001280502823881162,
+    -2.013485478078824e-05,
+    -1.2504934821426706e-06,
+    1.133027231981696e-06,
+    -2.056338416977607e-07,
+    6.116095104481416e-09,
+    5.002007644469223e-09,
+    -1.18127457048702e-09,
+    1.0434267116911005e-10,
+    7.782263439905071e-12,
+    -3.696805618642206e-12,
+    5.100370287454476e-13,
+    -2.0583260535665066e-14,
+};
+LS_TABLE double K1K0_CHEB[6][26] = {
+    {
+        2.061618273416969, -0.31147873247093616, 0.04839794373381093,
+        -0.007748956914163642, 0.0012622975930775713, -0.00020787601434855814,
+        3.4485781676893263e-05, -5.751169103158576e-06, 9.628799477819174e-07,
+        -1.616959258786095e-07, 2.7218541654016872e-08, -4.590630865066363e-09,
+        7.754872329825516e-10, -1.3117750395260766e-10, 2.2214618260748148e-11,
+        -3.7656807811998235e-12, 6.38876819532725e-13, -1.0847103921269295e-13,
+        1.842873339245676e-14, -3.132783472843705e-15, 5.328336082900817e-16,
+        -9.066847143715134e-17, 1.5434934263107067e-17, -2.6285733140098482e-18,
+        4.4780346083162255e-19, -7.631218737444203e-20,
+    },
+    {
+        1.5822491125111857, -0.17654046185063138, 0.027752435081424245,
+        -0.004460042588971482, 0.0007270095240380841, -0.00011965290197938433,
+        1.982803840001642e-05, -3.302441645520155e-06, 5.521674468608593e-07,
+        -9.260315748945387e-08, 1.556827793191657e-08, -2.622545866729877e-09,
+        4.4251474010636884e-10, -7.477248032781402e-11, 1.264958649852019e-11,
+        -2.1422005856267572e-12, 3.6310757912585877e-13, -6.159624526567018e-14,
+        1.0456281868621779e-14, -1.7761152409902388e-15, 3.018614008755692e-16,
+        -5.132896133218031e-17, 8.732026421007243e-18, -1.486097372256536e-18,
+        2.530133532398204e-19, -4.309131935381554e-20,
+    },
+    {
+        1.31268944538659, -0.09817444126033736, 0.01571241327176816,
+        -0.0025489386172205556, 0.0004175475573871311, -6.889492473481882e-05,
+        1.1430187719453838e-05, -1.904484112154038e-06, 3.184046435198893e-07,
+        -5.3380084895908064e-08, 8.969448629528293e-09, -1.50999862069622e-09,
+        2.5461545551210913e-10, -4.299219171640446e-11, 7.267914871965857e-12,
+        -1.2299268263953892e-12, 2.0832590283521122e-13, -3.5314761698152287e-14,
+        5.990733122155243e-15, -1.016908391566485e-15, 1.7271658598257647e-16,
+        -2.935030799566022e-17, 4.9899583810485106e-18, -8.487283720083092e-19,
+        1.4441495772964745e-19, -2.4581778529390477e-20,
+    },
+    {
+        1.1643940615010329, -0.05323581046964544, 0.008694138737751036,
+        -0.0014295139875940101, 0.0002363170857544306, -3.923719088328838e-05,
+        6.538131745439352e-06, -1.0926896039655765e-06, 1.8307084364217909e-07,
+        -3.0736589532249614e-08, 5.169801062939164e-09, -8.708958427826055e-10,
+        1.4690778966220605e-10, -2.4810576937677705e-11, 4.194513532527632e-12,
+        -7.097868361293301e-13, 1.2020777881147573e-13, -2.03731656353769e-14,
+        3.4552063595252563e-15, -5.863426869513072e-16, 9.955594095156156e-17,
+        -1.691219963601913e-17, 2.8742986583730243e-18, -4.887045172598149e-19,
+        8.312451057999744e-20, 0.0,
+    },
+    {
+        1.0848772562726554, -0.028133974003927177, 0.004677804175356852,
+        -0.0007799357291842802, 0.0001303525306157475, -2.1831773289984812e-05,
+        3.663146881658444e-06, -6.15630453848458e-07, 1.0361091683161213e-07,
+        -1.745990088413673e-08, 2.9455739159557497e-09, -4.97438317433386e-10,
+        8.408253959804668e-11, -1.4224320928982847e-11, 2.408147638073812e-12,
+        -4.079729163865946e-13, 6.915928900600981e-14, -1.1730538815222703e-14,
+        1.990735271989486e-15, -3.380019741242367e-16, 5.741417330887976e-17,
+        -9.756606509076272e-18, 1.6586140888578113e-18, -2.820636729511164e-19,
+        4.798369471113826e-20, 0.0,
+    },
+    {
+        1.0432471950798918, -0.014555974136815149, 0.0024521646235833735,
+        -0.0004134991877217415, 6.978822592830608e-05, -1.1788036387596029e-05,
+        1.9926227565858297e-06, -3.3706082165069303e-07, 5.705171921068336e-08,
+        -9.662429156844792e-09, 1.6373547946017982e-09, -2.7760137172091463e-10,
+        4.7087725725061335e-11, -7.990747631576881e-12, 1.3565887163610978e-12,
+        -2.3039796387400934e-13, 3.914427449672804e-14, -6.652845256724386e-15,
+        1.1310643688972881e-15, -1.9235337444511859e-16, 3.27218147922819e-17,
+        -5.5679215460400014e-18, 9.476775045227088e-19, -1.613369466319204e-19,
+        2.7473081812508974e-20, 0.0,
+    },
+};
+
+static constexpr int N_RGAM = 23;                     // len(RGAM_COEFFS)
+static constexpr int K1K0_ROWS = 6;
+static constexpr int K1K0_TERMS = 26;
+static constexpr double EULER_GAMMA = 0.5772156649015329;
+static constexpr double LN2_HI = 0.6931471803691238;
+static constexpr double LN2_LO = 1.9082149292705877e-10;
+static constexpr double EPS = 2.220446049250313e-16;  // 2**-52
+static constexpr double PI = 3.141592653589793;
+static constexpr double HALF_LOG_PI_2 = 0.22579135264472744;  // 0.5 * log(pi / 2)
+static constexpr double SQRT_HALF = 0.7071067811865476;
+static constexpr double SCALE_BIG = 3.402823669209385e+38;  // 2**128
+static constexpr double SCALE_INV = 2.938735877055719e-39;  // 2**-128
+static constexpr ls_i64 SCALE_EXP = 128;
+static constexpr double X_SWITCH = 1.0;      // ratio: Temme's series for x <= 1, CF2 above
+static constexpr double X_SWITCH_LOG = 2.0;  // log K_mu: Temme's series for x <= 2
+static constexpr int MAXIT = 1000;           // safety cap; the loops need <= ~60
+static constexpr double K1K0_LO = 0.25;
+static constexpr double K1K0_HI = 16.0;
+static constexpr double NU_MAX = 1.0e5;      // largest |nu| accepted; beyond it: nan
+
+// Numba twin: levyscore._bessel._temme_gammas (gamma_1, gamma_2 of Temme's series).
+LS_HD inline void temme_gammas(double mu, double* gam1, double* gam2) {
+    double m2 = mu * mu;
+    double g1 = 0.0;
+    int k = N_RGAM - 2;  // largest odd index (21)
+    while (k >= 1) {
+        g1 = g1 * m2 + RGAM_COEFFS[k];
+        k -= 2;
+    }
+    double g2 = 0.0;
+    k = N_RGAM - 1;  // largest even index (22)
+    while (k >= 0) {
+        g2 = g2 * m2 + RGAM_COEFFS[k];
+        k -= 2;
+    }
+    *gam1 = -g1;
+    *gam2 = g2;
+}
+
+// Numba twin: levyscore._bessel._base_temme. Returns log K_mu(x) + x and K_{mu+1}/K_mu.
+LS_HD inline void base_temme(double mu, double x, double* lk, double* r) {
+    double x2 = 0.5 * x;
+    double d = -log(x2);
+    double ff, p, q;
+    if (mu == 0.0) {
+        // fact = fact2 = 1, gamma_1 = -Euler gamma, gamma_2 = 1, e = 0
+        ff = d - EULER_GAMMA;
+        p = 0.5;
+        q = 0.5;
+    } else {
+        double pimu = PI * mu;
+        double fact;
+        if (fabs(pimu) < EPS) {
+            fact = 1.0;
+        } else {
+            fact = pimu / sin(pimu);
+        }
+        double e = mu * d;
+        double fact2;
+        if (fabs(e) < EPS) {
+            fact2 = 1.0;
+        } else {
+            fact2 = sinh(e) / e;
+        }
+        double gam1, gam2;
+        temme_gammas(mu, &gam1, &gam2);
+        double gampl = gam2 - mu * gam1;  // 1 / Gamma(1 + mu)
+        double gammi = gam2 + mu * gam1;  // 1 / Gamma(1 - mu)
+        ff = fact * (gam1 * cosh(e) + gam2 * fact2 * d);
+        double ee = exp(e);
+        p = 0.5 * ee / gampl;
+        q = 0.5 / (ee * gammi);
+    }
+    double s0 = ff;
+    double c = 1.0;
+    double dd = x2 * x2;
+    double s1 = p;
+    double mu2 = mu * mu;
+    int i = 1;
+    while (i <= MAXIT) {
+        double fi = (double)i;
+        ff = (fi * ff + p + q) / (fi * fi - mu2);
+        c = c * dd / fi;
+        p = p / (fi - mu);
+        q = q / (fi + mu);
+        double del0 = c * ff;
+        s0 = s0 + del0;
+        double del1 = c * (p - fi * ff);
+        s1 = s1 + del1;
+        if (fabs(del0) < EPS * fabs(s0) && fabs(del1) < EPS * fabs(s1)) {
+            break;
+        }
+        i += 1;
+    }
+    // K_mu = s0, K_{mu+1} = s1 * 2 / x
+    *lk = log(s0) + x;
+    *r = (s1 / s0) * (2.0 / x);
+}
+
+// Numba twin: levyscore._bessel._cf2_ratio (Steed's CF2, h only), x > 1, |mu| <= 1/2.
+LS_HD inline double cf2_ratio(double mu, double x) {
+    double b = 2.0 * (1.0 + x);
+    double d = 1.0 / b;
+    double h = d;
+    double delh = d;
+    double a1 = 0.25 - mu * mu;
+    double a = -a1;
+    int i = 1;
+    while (i <= MAXIT) {
+        a = a - 2.0 * (double)i;
+        b = b + 2.0;
+        d = 1.0 / (b + a * d);
+        delh = (b * d - 1.0) * delh;
+        h = h + delh;
+        if (fabs(delh) < EPS * fabs(h)) {
+            break;
+        }
+        i += 1;
+    }
+    return (mu + x + 0.5 - a1 * h) / x;
+}
+
+// Numba twin: levyscore._bessel._base_cf2 (Steed's CF2 with the sum S), x > 1.
+LS_HD inline void base_cf2(double mu, double x, double* lk, double* r) {
+    double b = 2.0 * (1.0 + x);
+    double d = 1.0 / b;
+    double h = d;
+    double delh = d;
+    double q1 = 0.0;
+    double q2 = 1.0;
+    double a1 = 0.25 - mu * mu;
+    double q = a1;
+    double c = a1;
+    double a = -a1;
+    double s = 1.0 + q * delh;
+    bool hdone = false;
+    int i = 1;
+    while (i <= MAXIT) {
+        double fi = (double)i;
+        a = a - 2.0 * fi;
+        c = -a * c / (fi + 1.0);
+        double qnew = (q1 - b * q2) / a;
+        q1 = q2;
+        q2 = qnew;
+        q = q + c * qnew;
+        b = b + 2.0;
+        d = 1.0 / (b + a * d);
+        delh = (b * d - 1.0) * delh;
+        if (!hdone) {
+            // h is frozen once converged, exactly as in cf2_ratio
+            h = h + delh;
+            hdone = fabs(delh) < EPS * fabs(h);
+        }
+        double dels = q * delh;
+        s = s + dels;
+        if (hdone && fabs(dels) < EPS * fabs(s)) {
+            break;
+        }
+        i += 1;
+    }
+    // e^x K_mu = sqrt(pi / (2x)) / s ; K_{mu+1} / K_mu = (mu + x + 1/2 - h) / x
+    *lk = HALF_LOG_PI_2 - 0.5 * log(x) - log(s);
+    *r = (mu + x + 0.5 - a1 * h) / x;
+}
+
+// Numba twin: levyscore._bessel._k1k0_chebyshev (K_1/K_0 on [1/4, 16), Clenshaw).
+LS_HD inline double k1k0_chebyshev(double x) {
+    ls_i64 k = to_int(floor(log2(x / K1K0_LO)));
+    if (k > K1K0_ROWS - 1) {
+        k = K1K0_ROWS - 1;
+    }
+    double a = K1K0_LO * ipow(2.0, k);
+    double b = 2.0 * a;
+    double t = (2.0 * x - a - b) / (b - a);
+    double b1 = 0.0;
+    double b2 = 0.0;
+    int j = K1K0_TERMS - 1;
+    while (j >= 1) {
+        double tmp = 2.0 * t * b1 - b2 + K1K0_CHEB[k][j];
+        b2 = b1;
+        b1 = tmp;
+        j -= 1;
+    }
+    return t * b1 - b2 + K1K0_CHEB[k][0];
+}
+
+// Numba twin: levyscore._bessel._base: (log K_mu(x) + x, K_{mu+1}/K_mu), mu in [-1/2, 1/2).
+LS_HD inline void base(double mu, double x, double* lk, double* r) {
+    if (mu == -0.5) {
+        *lk = HALF_LOG_PI_2 - 0.5 * log(x);
+        *r = 1.0;
+        return;
+    }
+    if (x <= X_SWITCH) {
+        base_temme(mu, x, lk, r);
+    } else if (x <= X_SWITCH_LOG) {
+        double r_unused;
+        base_temme(mu, x, lk, &r_unused);
+        *r = cf2_ratio(mu, x);
+    } else {
+        base_cf2(mu, x, lk, r);
+    }
+    if (mu == 0.0 && K1K0_LO <= x && x < K1K0_HI) {
+        *r = k1k0_chebyshev(x);  // same value as base_ratio, bit for bit
+    }
+}
+
+// Numba twin: levyscore._bessel._base_ratio (same value as base's ratio).
+LS_HD inline double base_ratio(double mu, double x) {
+    if (mu == -0.5) {
+        return 1.0;
+    }
+    if (mu == 0.0 && K1K0_LO <= x && x < K1K0_HI) {
+        return k1k0_chebyshev(x);
+    }
+    if (x <= X_SWITCH) {
+        double lk, r;
+        base_temme(mu, x, &lk, &r);
+        return r;
+    }
+    return cf2_ratio(mu, x);
+}
+
+// Numba twin: levyscore._bessel.bessel_k_ratio: K_{nu+1}(x) / K_nu(x), 0 <= nu <= NU_MAX;
+// nan for invalid input, 1 for x = +inf.
+LS_HD inline double bessel_k_ratio(double nu, double x) {
+    if (!(x > 0.0) || !(nu >= 0.0) || nu > NU_MAX) {
+        return ls_nan();
+    }
+    if (x == ls_inf()) {
+        return 1.0;
+    }
+    double fn = floor(nu + 0.5);
+    double mu = nu - fn;
+    ls_i64 n = to_int(fn);
+    double r = base_ratio(mu, x);
+    ls_i64 k = 1;
+    while (k <= n) {
+        r = 1.0 / r + 2.0 * (mu + (double)k) / x;
+        k += 1;
+    }
+    return r;
+}
+
+// Numba twin: levyscore._bessel.log_bessel_k_and_ratio: log K_nu(x) and K_{nu+1}/K_nu in one
+// pass; (nan, nan) for invalid input, (-inf, 1) for x = +inf.
+LS_HD inline void log_bessel_k_and_ratio(double nu, double x, double* logk_out,
+                                         double* ratio_out) {
+    if (!(x > 0.0) || !(nu >= 0.0) || nu > NU_MAX) {
+        *logk_out = ls_nan();
+        *ratio_out = ls_nan();
+        return;
+    }
+    if (x == ls_inf()) {
+        *logk_out = -ls_inf();
+        *ratio_out = 1.0;
+        return;
+    }
+    double fn = floor(nu + 0.5);
+    double mu = nu - fn;
+    ls_i64 n = to_int(fn);
+    double lk, r;
+    base(mu, x, &lk, &r);  // lk = log K_mu(x) + x
+    double p = 1.0;
+    ls_i64 escale = 0;
+    ls_i64 k = 1;
+    while (k <= n) {
+        p = p * r;
+        while (p > SCALE_BIG) {  // exact; more than once only if x < ~1e-35
+            p = p * SCALE_INV;
+            escale += SCALE_EXP;
+        }
+        r = 1.0 / r + 2.0 * (mu + (double)k) / x;
+        k += 1;
+    }
+    // p * 2**escale = K_nu / K_mu;  p = m 2**ep, m in [sqrt(1/2), sqrt(2))
+    int ep;
+    double m = frexp(p, &ep);
+    if (m < SQRT_HALF) {
+        m = m * 2.0;
+        ep -= 1;
+    }
+    double big = (double)(escale + (ls_i64)ep);
+    *logk_out = ((big * LN2_HI - x) + lk) + (log(m) + big * LN2_LO);
+    *ratio_out = r;
+}
+
+// Numba twin: levyscore._bessel.log_bessel_k: log K_nu(x) for any real |nu| <= NU_MAX.
+LS_HD inline double log_bessel_k(double nu, double x) {
+    double anu = fabs(nu);
+    double logk, r;
+    log_bessel_k_and_ratio(anu, x, &logk, &r);
+    return logk;
+}
+
+}  // namespace levyscore
+
+#endif  // LEVYSCORE_BESSEL_CUH

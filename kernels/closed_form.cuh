@@ -1,0 +1,233 @@
+// closed_form.cuh -- the closed-form score of the pure-jump process with integer m
+// (MATH.md section 4, route a). Twin of levyscore/_closed_form.py: read its docstring for
+// the Bessel-potential mixture, the window of orders and the log-space sums.
+//
+// Weight tables. The Numba functions take lw of shape (2, m + 1), C-contiguous:
+// lw[0, j] = log(w_j c_j) and lw[1, j] = w_j c_j. Here lw points at the same 2 (m + 1)
+// doubles: lw[j] is lw[0, j] and lw[m + 1 + j] is lw[1, j].
+#ifndef LEVYSCORE_CLOSED_FORM_CUH
+#define LEVYSCORE_CLOSED_FORM_CUH
+
+#include "common.cuh"
+#include "bessel.cuh"
+#include "mixture.cuh"
+
+namespace levyscore {
+
+static constexpr double LOG2PI = 1.8378770664093453;  // math.log(2.0 * math.pi)
+static constexpr double LOG2 = 0.6931471805599453;    // math.log(2.0)
+
+// Numba twin: levyscore._closed_form._log_weight
+// log w_j + log c_j = log[C(m, j) q^{m-j} (1-q)^j 2^{1-j} / Gamma(j)].
+LS_HD inline double log_weight(ls_i64 j, ls_i64 m, double logq, double log1mq) {
+    double lw = lgamma((double)m + 1.0) - lgamma((double)j + 1.0) -
+                lgamma((double)(m - j) + 1.0) + (double)j * log1mq;
+    if (m > j) {
+        lw += (double)(m - j) * logq;
+    }
+    return lw + (1.0 - (double)j) * LOG2 - lgamma((double)j);
+}
+
+// Numba twin: levyscore._closed_form._weight_table
+// Fills out (2 (m + 1) doubles, layout above) and returns the atom coefficient q^m as
+// (log, linear) through latom and atom.
+LS_HD inline void weight_table(double t, double theta, double lam, ls_i64 m, double* out,
+                               double* latom, double* atom) {
+    double m_unused, q, logq, log1mq, s_unused;
+    time_constants(t, theta, 0.0, lam, &m_unused, &q, &logq, &log1mq, &s_unused);
+    out[0] = -ls_inf();
+    out[m + 1] = 0.0;
+    for (ls_i64 j = 1; j < m + 1; ++j) {
+        double lw = (logq == -ls_inf() && j < m) ? -ls_inf() : log_weight(j, m, logq, log1mq);
+        out[j] = lw;
+        out[m + 1 + j] = exp(lw);
+    }
+    double la = q > 0.0 ? (double)m * logq : -ls_inf();
+    *latom = la;
+    *atom = exp(la);
+}
+
+// Numba twin: levyscore._closed_form._lse_add
+// Online log-sum-exp: adds exp(val) to the pair (max, scaled sum), in place.
+LS_HD inline void lse_add(double* mx, double* acc, double val) {
+    if (val == -ls_inf()) {
+        return;
+    }
+    if (val > *mx) {
+        *acc = *acc * exp(*mx - val) + 1.0;
+        *mx = val;
+        return;
+    }
+    *acc = *acc + exp(val - *mx);
+}
+
+// Numba twin: levyscore._closed_form._window
+// Orders nu = mu0 + k, k in [kmin, kmax], covering |D/2 - j| (j = 1..m) and D/2 (= kstar).
+LS_HD inline void window(ls_i64 dim, ls_i64 m, double* mu0, ls_i64* kstar, ls_i64* kmin,
+                         ls_i64* kmax) {
+    double half = 0.5 * (double)dim;
+    double mu = half - floor(half);
+    ls_i64 ks = to_int(half - mu + 0.5);
+    ls_i64 lo = ks;
+    for (ls_i64 j = 1; j < m + 1; ++j) {
+        ls_i64 kj = to_int(fabs(half - (double)j) - mu + 0.5);
+        if (kj < lo) {
+            lo = kj;
+        }
+    }
+    ls_i64 hi = ks;
+    if ((double)m > half) {
+        ls_i64 km = to_int((double)m - half - mu + 0.5);
+        hi = hi > km ? hi : km;  // max(kmax, ...)
+    }
+    *mu0 = mu;
+    *kstar = ks;
+    *kmin = lo;
+    *kmax = hi;
+}
+
+// Numba twin: levyscore._closed_form._origin_logpdf
+// log p(0) = log sum_j w_j g_j(0): finite only if every j with w_j > 0 has j > D/2.
+LS_HD inline double origin_logpdf(ls_i64 dim, ls_i64 m, const double* lw, double b) {
+    double half = 0.5 * (double)dim;
+    double mx = -ls_inf();
+    double acc = 0.0;
+    for (ls_i64 j = 1; j < m + 1; ++j) {
+        if (lw[j] == -ls_inf()) {
+            continue;
+        }
+        if ((double)j <= half) {
+            return ls_inf();
+        }
+        // g_j(0) = b^{-D} (2 pi)^{-D/2} c_j Gamma(j - D/2) 2^{j - 1 - D/2}
+        lse_add(&mx, &acc,
+                lw[j] + lgamma((double)j - half) + ((double)j - 1.0 - half) * LOG2);
+    }
+    return (double)(-dim) * log(b) - half * LOG2PI + mx + log(acc);
+}
+
+// Numba twin: levyscore._closed_form._h_linear
+// h from products of Bessel ratios (no log or exp); -1 if over- or underflow threatens.
+LS_HD inline double h_linear(double r, ls_i64 dim, double lam, double b, ls_i64 m, double atom,
+                             const double* lw) {
+    double rho = r / b;
+    double mu0;
+    ls_i64 kstar, kmin, kmax;
+    window(dim, m, &mu0, &kstar, &kmin, &kmax);
+    double half = 0.5 * (double)dim;
+    double ratio = bessel_k_ratio(mu0 + (double)kmin, rho);
+    double prod = 1.0;  // K_nu / K_{base}
+    double num = 0.0;
+    double den = 0.0;
+    for (ls_i64 k = kmin; k < kmax + 1; ++k) {
+        double nu = mu0 + (double)k;
+        if (k > kmin) {
+            prod *= ratio;
+            ratio = 1.0 / ratio + 2.0 * nu / rho;
+        }
+        ls_i64 j1 = to_int(half - nu + 0.5);
+        if (j1 >= 1 && j1 <= m) {
+            double term = lw[m + 1 + j1] * ipow(rho, j1) * prod;
+            den += term;
+            num += term / (2.0 * (double)j1);
+        }
+        if (nu > 0.0) {
+            ls_i64 j2 = to_int(half + nu + 0.5);
+            if (j2 <= m) {
+                double term = lw[m + 1 + j2] * ipow(rho, j2) * prod;
+                den += term;
+                num += term / (2.0 * (double)j2);
+            }
+        }
+        if (k == kstar) {
+            num += atom * prod;
+        }
+    }
+    if (!(den > 1e-280 && den < 1e280 && num < 1e300)) {
+        return -1.0;
+    }
+    return lam * num / den;
+}
+
+// Numba twin: levyscore._closed_form._point_closed_form
+// (log p, h) of a Bessel-potential mixture at radius r, in log space; log p only if
+// want_logp (else 0).
+LS_HD inline void point_closed_form(double r, ls_i64 dim, double lam, double b, ls_i64 m,
+                                    double latom, const double* lw, bool want_logp,
+                                    double* lp_out, double* h_out) {
+    if (r == 0.0) {
+        *lp_out = want_logp ? origin_logpdf(dim, m, lw, b) : 0.0;
+        *h_out = 0.0;
+        return;
+    }
+    double rho = r / b;
+    double logrho = log(rho);
+    double half = 0.5 * (double)dim;
+    double mu0;
+    ls_i64 kstar, kmin, kmax;
+    window(dim, m, &mu0, &kstar, &kmin, &kmax);
+    double logk_base, ratio;
+    if (want_logp) {
+        log_bessel_k_and_ratio(mu0 + (double)kmin, rho, &logk_base, &ratio);
+    } else {
+        logk_base = 0.0;
+        ratio = bessel_k_ratio(mu0 + (double)kmin, rho);
+    }
+    double mx_a = -ls_inf();
+    double acc_a = 0.0;
+    double mx_b = -ls_inf();
+    double acc_b = 0.0;
+    double rel = 0.0;  // log K_nu - log K_{base}
+    for (ls_i64 k = kmin; k < kmax + 1; ++k) {
+        double nu = mu0 + (double)k;
+        if (k > kmin) {
+            rel += log(ratio);
+            ratio = 1.0 / ratio + 2.0 * nu / rho;
+        }
+        // j with |D/2 - j| = nu: j = D/2 - nu and j = D/2 + nu
+        ls_i64 j1 = to_int(half - nu + 0.5);
+        if (j1 >= 1 && j1 <= m && lw[j1] > -ls_inf()) {
+            double ell = lw[j1] + (double)j1 * logrho + rel;
+            lse_add(&mx_b, &acc_b, ell);
+            lse_add(&mx_a, &acc_a, ell - log(2.0 * (double)j1));
+        }
+        if (nu > 0.0) {
+            ls_i64 j2 = to_int(half + nu + 0.5);
+            if (j2 <= m && lw[j2] > -ls_inf()) {
+                double ell = lw[j2] + (double)j2 * logrho + rel;
+                lse_add(&mx_b, &acc_b, ell);
+                lse_add(&mx_a, &acc_a, ell - log(2.0 * (double)j2));
+            }
+        }
+        if (k == kstar) {
+            lse_add(&mx_a, &acc_a, latom + rel);
+        }
+    }
+    *h_out = lam * exp(mx_a - mx_b) * acc_a / acc_b;
+    double lp = 0.0;
+    if (want_logp) {
+        // -(D/2) log(2 pi b r) as one large term (see the Numba twin)
+        double big = half * ((LOG2PI + log(b)) + log(r));
+        lp = (logk_base - big) + (mx_b + log(acc_b));
+    }
+    *lp_out = lp;
+}
+
+// Numba twin: levyscore._closed_form._h_fast
+// h: the linear-domain fast path, or the log-space evaluation where it cannot be used.
+LS_HD inline double h_fast(double r, ls_i64 dim, double lam, double b, ls_i64 m, double latom,
+                           double atom, const double* lw) {
+    if (r == 0.0) {
+        return 0.0;
+    }
+    double hh = h_linear(r, dim, lam, b, m, atom, lw);
+    if (hh < 0.0) {
+        double lp_unused;
+        point_closed_form(r, dim, lam, b, m, latom, lw, false, &lp_unused, &hh);
+    }
+    return hh;
+}
+
+}  // namespace levyscore
+
+#endif  // LEVYSCORE_CLOSED_FORM_CUH

@@ -1,0 +1,400 @@
+"""Registry of the CUDA kernels of ``kernels/`` and their Numba twins.
+
+One :class:`KernelInfo` per kernel family (one elementwise CUDA kernel, instantiated once per
+storage type), in the spirit of SciPy's ``_FuncInfo`` records for ``scipy.special``: the CPU
+implementation it mirrors, the CUDA names, the source files, the C signature and the argument
+domains of its parity tests. ``tests/test_kernel_parity.py`` (host C++ build) and
+``tests/test_gpu_parity.py`` (CuPy) loop over :data:`KERNELS`, so a kernel added here without
+a parity check fails the suite, and so does a mirrored scalar function of a ``.cuh`` file
+that no record lists in ``mirrors``.
+
+Conventions of every kernel (see ``kernels/common.cuh``)
+--------------------------------------------------------
+* ``extern "C"`` names ``<name>_<dtype>``; ``dtype`` is the storage type of the float
+  arrays (``f64``/``f32``; ``u32``/``i64`` for integer-only kernels). Arithmetic is float64
+  in every variant: an ``_f32`` result is the ``_f64`` result rounded once.
+* One element (point, sample, array entry) per thread, in a grid-stride loop: any launch
+  with at least one thread is correct.
+* Scalars are passed by value with the exact C types of :attr:`Arg.kind`; arrays are
+  C-contiguous device (or host) pointers.
+
+Nothing here imports CuPy; :mod:`levyscore._gpu` loads the sources.
+"""
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from . import _bessel, _closed_form, _forward, _philox, _reverse
+
+__all__ = ["Arg", "Domain", "KernelInfo", "KERNELS", "SCALAR_KINDS", "POINTER_KINDS", "get"]
+
+#: Scalar argument kinds and their C types.
+SCALAR_KINDS = MappingProxyType({
+    "i64": "long long",
+    "u64": "unsigned long long",
+    "u32": "unsigned int",
+    "f64": "double",
+})
+#: Pointer argument kinds and their element types; ``T*`` is the kernel's storage type.
+POINTER_KINDS = MappingProxyType({
+    "T*": None,
+    "f64*": "double",
+    "i64*": "long long",
+    "u32*": "unsigned int",
+})
+_STORAGE = MappingProxyType({"f64": "double", "f32": "float", "u32": None, "i64": None})
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One kernel argument, in signature order.
+
+    Attributes
+    ----------
+    name : str
+        The parameter name in the ``.cu`` source.
+    kind : str
+        A key of :data:`SCALAR_KINDS` or :data:`POINTER_KINDS`.
+    out : bool
+        True for arrays the kernel writes.
+    """
+
+    name: str
+    kind: str
+    out: bool = False
+
+    def __post_init__(self):
+        if self.kind not in SCALAR_KINDS and self.kind not in POINTER_KINDS:
+            raise ValueError(f"unknown argument kind {self.kind!r} for {self.name!r}")
+        if self.out and self.kind not in POINTER_KINDS:
+            raise ValueError(f"output argument {self.name!r} must be a pointer")
+
+    @property
+    def pointer(self):
+        return self.kind in POINTER_KINDS
+
+    def c_type(self, dtype):
+        """C type of the argument in the ``dtype`` variant (as written in the source)."""
+        if self.kind in SCALAR_KINDS:
+            return SCALAR_KINDS[self.kind]
+        elem = POINTER_KINDS[self.kind] or _STORAGE[dtype]
+        return f"{elem}*" if self.out else f"const {elem}*"
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Range of a parity-test argument.
+
+    Values are drawn in ``[lo, hi]``: uniformly (``scale="linear"``), log-uniformly
+    (``"log"``, ``lo > 0``) or as integers (``"int"``, inclusive bounds); ``special`` are
+    values every test includes (branch boundaries, edge cases, invalid inputs).
+    """
+
+    lo: float
+    hi: float
+    scale: str = "linear"
+    special: tuple = ()
+
+    def __post_init__(self):
+        if self.scale not in ("linear", "log", "int"):
+            raise ValueError(f"scale must be 'linear', 'log' or 'int', got {self.scale!r}")
+        if not self.lo <= self.hi or (self.scale == "log" and not self.lo > 0):
+            raise ValueError(f"bad domain [{self.lo}, {self.hi}] ({self.scale})")
+
+    def draw(self, rng, size):
+        """``size`` values from ``rng`` (a numpy Generator), ``special`` values first."""
+        special = list(self.special)[:size]
+        k = size - len(special)
+        if self.scale == "int":
+            drawn = [int(v) for v in rng.integers(int(self.lo), int(self.hi), k, endpoint=True,
+                                                  dtype=np.uint64 if self.lo >= 0 else np.int64)]
+        elif self.scale == "log":
+            drawn = list(np.exp(rng.uniform(np.log(self.lo), np.log(self.hi), k)))
+        else:
+            drawn = list(rng.uniform(self.lo, self.hi, k))
+        return special + drawn
+
+
+@dataclass(frozen=True)
+class KernelInfo:
+    """One CUDA kernel family and its Numba twin.
+
+    Attributes
+    ----------
+    name : str
+        Stem of the CUDA names (``<name>_<dtype>``), also the C++ name of the scalar function
+        it evaluates where there is one.
+    cpu : numba dispatcher
+        The Numba implementation the kernel mirrors (a scalar function, or the parallel
+        kernel whose loop body the CUDA kernel is).
+    mirrors : tuple of str
+        C++ scalar functions of the ``.cuh`` files this kernel exercises; each is the twin of
+        the Numba function named in its ``// Numba twin:`` comment.
+    header : str
+        The ``.cuh`` file of the scalar functions.
+    source : str
+        The ``.cu`` file of the kernels.
+    dtypes : tuple of str
+        Variants (CUDA name suffixes).
+    args : tuple of Arg
+        The C signature, in order (checked against the source by the tests).
+    domains : mapping
+        Parity-test domain of each drawn argument (by name; kernels with several cases, such
+        as the forward draw, name the model parameters instead of raw arguments).
+    device_eps : float
+        Device tolerance in units of float64 eps (2**-52): ``|gpu - cpu| <= device_eps * eps
+        * max(|cpu|, device_floor)`` (integers and Philox words: exact). The host C++ build
+        must match bit for bit (glibc is Numba's libm). See ``note`` for the reason.
+    device_floor : float
+        Absolute scale of the device tolerance (1 for logarithms, whose error is absolute
+        near their zero; 0 for purely relative).
+    note : str
+        Why the device tolerance is what it is.
+    """
+
+    name: str
+    cpu: object
+    mirrors: tuple
+    header: str
+    source: str
+    dtypes: tuple
+    args: tuple
+    domains: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    device_eps: float = 0.0
+    device_floor: float = 0.0
+    note: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "domains", MappingProxyType(dict(self.domains)))
+        for d in self.dtypes:
+            if d not in _STORAGE:
+                raise ValueError(f"unknown dtype suffix {d!r} for {self.name!r}")
+
+    @property
+    def cuda_names(self):
+        """The ``extern "C"`` kernel names, one per dtype."""
+        return tuple(f"{self.name}_{d}" for d in self.dtypes)
+
+    def signature(self, dtype):
+        """The C parameter list of the ``dtype`` variant, as ``[(c_type, name), ...]``."""
+        return [(a.c_type(dtype), a.name) for a in self.args]
+
+
+def _a(spec):
+    """Arg list from a compact spec: "name:kind" inputs, "name:kind!" outputs."""
+    out = []
+    for item in spec.split():
+        name, kind = item.split(":")
+        is_out = kind.endswith("!")
+        out.append(Arg(name, kind.rstrip("!"), is_out))
+    return tuple(out)
+
+
+_U32 = Domain(0, 2**32 - 1, "int", special=(0, 1, 2**32 - 1))
+# start + n must stay below 2**64; the specials cross the 2**32 boundary of the low word.
+_START = Domain(0, 2**62, "int", special=(0, 2**32 - 3))
+_STREAM = Domain(0, 2**24 - 1, "int", special=(0, 2**24 - 1))
+_NU = Domain(0.0, 2048.0, special=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 31.5, 1024.0, 1e5, 1.5e5,
+                                   -1.0))
+_X = Domain(1e-10, 1e4, "log", special=(0.25, 0.5, 1.0, 1.0 + 2.0**-52, 2.0, 4.0, 15.999, 16.0,
+                                        1e-300, 0.0, -1.0, float("inf"), float("nan")))
+_RADIUS = Domain(1e-6, 1e3, "log", special=(0.0, 1e-12, 1.0, 1e5))
+_DIM = Domain(1, 64, "int", special=(1, 2, 3, 4, 5, 512, 2048))
+_M = Domain(1, 8, "int", special=(1, 2, 3, 16, 64))
+_LAM = Domain(0.1, 10.0, "log")
+_B = Domain(0.05, 5.0, "log")
+_TIME = Domain(1e-3, 30.0, "log", special=(float("inf"), 1e-8, 400.0))
+_THETA = Domain(0.05, 2.0, "log", special=(0.5,))
+
+_CF_TOL = ("log-space sums: |ell| = |log w_j + j log rho + log K ratios| reaches ~1e3 on "
+           "these domains, and an ulp of libdevice's log/exp (1 ulp) or lgamma (4 ulps) in "
+           "such a term moves h by ~|ell| eps")
+
+KERNELS = (
+    KernelInfo(
+        "philox4x32_10", _philox.philox4x32_10, ("philox4x32_10",), "philox.cuh",
+        "special.cu", ("u32",), _a("n:i64 c:u32* k0:u32 k1:u32 out:u32*!"),
+        {"c": _U32, "k0": _U32, "k1": _U32},
+        note="integer arithmetic: exact on every backend",
+    ),
+    KernelInfo(
+        "uniform_pair", _philox.uniform_pair, ("stream_word", "uniform_from_words",
+                                               "uniform_pair"),
+        "philox.cuh", "special.cu", ("f64", "f32"),
+        _a("n:i64 start:u64 domain:u32 index:u32 c3:u32 k0:u32 k1:u32 out:T*!"),
+        {"start": _START, "domain": Domain(0, 255, "int", special=(0, 1, 255)),
+         "index": _STREAM, "c3": _U32, "k0": _U32, "k1": _U32},
+        note="(k + 0.5) 2**-52 is exact: bit for bit on every backend",
+    ),
+    KernelInfo(
+        "normal_pair", _philox.normal_pair, ("box_muller", "normal_pair"), "philox.cuh",
+        "special.cu", ("f64", "f32"),
+        _a("n:i64 start:u64 domain:u32 index:u32 c3:u32 k0:u32 k1:u32 out:T*!"),
+        {"start": _START, "index": _STREAM, "c3": _U32, "k0": _U32, "k1": _U32},
+        device_eps=8.0,
+        note="libdevice log 1 ulp, sin/cos 2 ulps; sqrt halves the error of log",
+    ),
+    KernelInfo(
+        "exponential_pair", _philox.exponential_pair, ("exponential_pair",), "philox.cuh",
+        "special.cu", ("f64", "f32"),
+        _a("n:i64 start:u64 domain:u32 index:u32 c3:u32 k0:u32 k1:u32 out:T*!"),
+        {"start": _START, "index": _STREAM, "c3": _U32, "k0": _U32, "k1": _U32},
+        device_eps=4.0,
+        note="libdevice log: 1 ulp; glibc's log: < 1 ulp",
+    ),
+    KernelInfo(
+        "gamma_variate", _philox.gamma_variate, ("gamma_variate",), "philox.cuh",
+        "special.cu", ("f64", "f32"),
+        _a("n:i64 shape:f64 start:u64 domain:u32 index:u32 k0:u32 k1:u32 out:T*!"),
+        {"shape": Domain(0.01, 50.0, "log", special=(0.0, 0.5, 1.0, 2.0, 64.0)),
+         "start": _START, "index": _STREAM, "k0": _U32, "k1": _U32},
+        device_eps=2048.0,
+        note=("one Box-Muller normal and v**3: a few ulps; below shape 1 the result is exp(E), "
+              "E = log g + log(u) / shape, and an ulp of E (|E| < 745 before underflow) is "
+              "|E| eps relative: <= ~1.5e3 eps. An accept/reject decision flips only if a "
+              "test value is within ulps of its threshold (probability ~1e-15)"),
+    ),
+    KernelInfo(
+        "bessel_k_ratio", _bessel.bessel_k_ratio,
+        ("bessel_k_ratio", "base_ratio", "temme_gammas", "base_temme", "cf2_ratio",
+         "k1k0_chebyshev"),
+        "bessel.cuh", "special.cu", ("f64", "f32"), _a("n:i64 nu:T* x:T* out:T*!"),
+        {"nu": _NU, "x": _X},
+        device_eps=32.0,
+        note=("Temme's series (sin, sinh, cosh, exp, log: <= 2 ulps each in libdevice) loses "
+              "up to e^{2x} ~ 7 times its input error to cancellation for x <= 1; the "
+              "recurrence is IEEE and stable (it damps a base difference)"),
+    ),
+    KernelInfo(
+        "log_bessel_k", _bessel.log_bessel_k, ("log_bessel_k",), "bessel.cuh", "special.cu",
+        ("f64", "f32"), _a("n:i64 nu:T* x:T* out:T*!"),
+        {"nu": Domain(-2048.0, 2048.0, special=_NU.special + (-0.5, -1e5, -2e5)), "x": _X},
+        device_eps=64.0, device_floor=1.0,
+        note=("absolute near the zero of log K: both builds are within 30 eps * max(1, "
+              "|log K|) of mpmath"),
+    ),
+    KernelInfo(
+        "log_bessel_k_and_ratio", _bessel.log_bessel_k_and_ratio,
+        ("log_bessel_k_and_ratio", "base", "base_cf2"),
+        "bessel.cuh", "special.cu", ("f64", "f32"),
+        _a("n:i64 nu:T* x:T* logk_out:T*! ratio_out:T*!"),
+        {"nu": _NU, "x": _X},
+        device_eps=64.0, device_floor=1.0,
+        note="as log_bessel_k (log K) and bessel_k_ratio (ratio)",
+    ),
+    KernelInfo(
+        "weight_table", _closed_form._weight_table, ("weight_table", "time_constants",
+                                                     "log_weight"),
+        "closed_form.cuh", "closed_form.cu", ("f64",),
+        _a("n:i64 t:f64* theta:f64 lam:f64 m:i64 lw_out:f64*! latom_out:f64*! "
+           "atom_out:f64*!"),
+        {"t": _TIME, "theta": _THETA, "lam": _LAM, "m": _M},
+        device_eps=2048.0, device_floor=1.0,
+        note=("three lgamma terms (4 ulps each in libdevice) of size up to lgamma(m + 1) = "
+              "209 for m = 64: ~3.4e-13 = 1.5e3 eps absolute in log w, relative in w"),
+    ),
+    KernelInfo(
+        "window", _closed_form._window, ("window",), "closed_form.cuh", "closed_form.cu",
+        ("i64",), _a("n:i64 dim:i64* m:i64* mu0_out:f64*! k_out:i64*!"),
+        {"dim": Domain(1, 5000, "int", special=(1, 2, 3, 4)), "m": Domain(1, 200, "int")},
+        note="integer logic on exact halves: exact on every backend",
+    ),
+    KernelInfo(
+        "h_linear", _closed_form._h_linear, ("h_linear",), "closed_form.cuh",
+        "closed_form.cu", ("f64", "f32"),
+        _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 atom:f64* lw:f64* per_row:i64 h_out:T*!"),
+        {"r": _RADIUS, "dim": _DIM, "lam": _LAM, "b": _B, "m": _M, "t": _TIME,
+         "theta": _THETA},
+        device_eps=1024.0,
+        note=("a product of up to m + 1 Bessel ratios (each within 32 eps, the recurrence "
+              "damps the base difference) times exact powers rho**j: <= ~1e3 eps for m = 64"),
+    ),
+    KernelInfo(
+        "point_closed_form", _closed_form._point_closed_form,
+        ("point_closed_form", "lse_add", "origin_logpdf"),
+        "closed_form.cuh", "closed_form.cu", ("f64", "f32"),
+        _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* lw:f64* per_row:i64 "
+           "want_logp:i64 logp_out:T*! h_out:T*!"),
+        {"r": _RADIUS, "dim": _DIM, "lam": _LAM, "b": _B, "m": _M, "t": _TIME,
+         "theta": _THETA},
+        device_eps=4096.0, device_floor=1.0, note=_CF_TOL,
+    ),
+    KernelInfo(
+        "h_fast", _closed_form._h_fast, ("h_fast",), "closed_form.cuh", "closed_form.cu",
+        ("f64", "f32"),
+        _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
+           "per_row:i64 h_out:T*!"),
+        {"r": _RADIUS, "dim": _DIM, "lam": _LAM, "b": _B, "m": _M, "t": _TIME,
+         "theta": _THETA},
+        device_eps=4096.0, note=_CF_TOL,
+    ),
+    KernelInfo(
+        "closed_form_score", _closed_form.closed_form_score, (), "closed_form.cuh",
+        "closed_form.cu", ("f64", "f32"),
+        _a("n:i64 dim:i64 y:T* lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
+           "per_row:i64 out:T*!"),
+        {"y": Domain(-30.0, 30.0), "dim": Domain(1, 16, "int", special=(1, 2, 3)),
+         "lam": _LAM, "b": _B, "m": _M, "t": _TIME, "theta": _THETA},
+        device_eps=4096.0, note=_CF_TOL + "; |y| is summed in the same order",
+    ),
+    KernelInfo(
+        "forward", _forward._forward_kernel,
+        ("gaussian_variance", "binomial_gamma_mixing", "jump_mixing", "gaussian_row"),
+        "forward.cuh", "forward.cu", ("f64", "f32"),
+        _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* has_x0:i64 t:f64* t_per_row:i64 theta:f64 "
+           "diffusion:f64 jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 "
+           "dom_jump:u32 out:T*! w_out:T*! n_out:i64*!"),
+        {"k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
+         "dim": Domain(1, 9, "int", special=(1, 2)),
+         "theta": _THETA, "diffusion": Domain(0.0, 2.0, special=(0.0,)),
+         "m": Domain(1, 64, "int", special=(1, 2, 64)),
+         "m_compound": Domain(0.05, 9.0, "log"),
+         "jump_rate": Domain(0.1, 10.0, "log"), "jump_var": Domain(0.1, 5.0, "log"),
+         "t": Domain(1e-3, 10.0, "log", special=(10.0,))},
+        device_eps=4096.0,
+        note=("W sums N ~ lambda t (<= ~400 on these domains) marks times dampings "
+              "e^{-2 theta a} (|2 theta a| <= 40) built from running products or sums of "
+              "libdevice exp/log values: a random walk of ~sqrt(N) ulps, amplified up to 40x "
+              "through the exponent, ~1e3 eps; Y = sqrt(s + sigma_A**2 W) xi adds a few ulps. "
+              "N is exact unless a damping lands within ulps of q (probability ~1e-15 per "
+              "jump)"),
+    ),
+    KernelInfo(
+        "stationary", _forward._stationary_kernel, (), "forward.cuh", "forward.cu",
+        ("f64", "f32"),
+        _a("n:i64 dim:i64 k0:u32 k1:u32 theta:f64 diffusion:f64 jump_rate:f64 jump_var:f64 "
+           "start:u64 index:u32 out:T*! w_out:T*!"),
+        {"k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
+         "dim": Domain(1, 9, "int", special=(1, 2)), "theta": _THETA,
+         "diffusion": Domain(0.0, 2.0, special=(0.0,)),
+         "jump_rate": Domain(0.02, 20.0, "log"), "jump_var": Domain(0.1, 5.0, "log")},
+        device_eps=2048.0,
+        note="as gamma_variate (shape m down to 0.005 here), then a sqrt and a normal",
+    ),
+    KernelInfo(
+        "combine", _reverse._combine, ("combine",), "reverse.cuh", "reverse.cu",
+        ("f64", "f32"), _a("n:i64 a:f64 x:T* c:f64 s:T* out:T*!"),
+        {"a": Domain(0.5, 3.0), "c": Domain(-2.0, 2.0, special=(0.0,)),
+         "x": Domain(-10.0, 10.0), "s": Domain(-10.0, 10.0)},
+        note="two products and a sum, unfused (--fmad=false): exact on every backend",
+    ),
+    KernelInfo(
+        "combine_noise", _reverse._combine_noise, ("combine_noise",), "reverse.cuh",
+        "reverse.cu", ("f64", "f32"), _a("n:i64 a:f64 x:T* c:f64 s:T* noise:T* out:T*!"),
+        {"a": Domain(0.5, 3.0), "c": Domain(-2.0, 2.0, special=(0.0,)),
+         "x": Domain(-10.0, 10.0), "s": Domain(-10.0, 10.0), "noise": Domain(-1.0, 1.0)},
+        note="as combine",
+    ),
+)
+
+_BY_NAME = {k.name: k for k in KERNELS}
+assert len(_BY_NAME) == len(KERNELS), "duplicate kernel names"
+
+
+def get(name):
+    """The :class:`KernelInfo` of kernel family ``name``."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no kernel {name!r}; known: {sorted(_BY_NAME)}") from None
