@@ -263,14 +263,21 @@ def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start,
     cg = stream_word(dom_gauss, index)
     cj = stream_word(dom_jump, index)
     ustart = np.uint64(start)
+    # with a shared t, the Gaussian variance and the decay are computed once (same values)
+    s0 = gaussian_variance(theta, diffusion, t[0])
+    decay0 = math.exp(-theta * t[0])
     for i in prange(n):
         gi = ustart + np.uint64(i)
         c0 = gi & _MASK32
         c1 = gi >> _SHIFT32
         ti = t[0] if scalar_t else t[i]
         w, nj = jump_mixing(c0, c1, cj, k0, k1, ti, theta, jump_rate)
-        scale = math.sqrt(gaussian_variance(theta, diffusion, ti) + jump_var * w)
-        decay = math.exp(-theta * ti)
+        if scalar_t:
+            scale = math.sqrt(s0 + jump_var * w)
+            decay = decay0
+        else:
+            scale = math.sqrt(gaussian_variance(theta, diffusion, ti) + jump_var * w)
+            decay = math.exp(-theta * ti)
         base = x0[i] if has_x0 else no_row
         gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, has_x0, out[i])
         w_out[i] = w

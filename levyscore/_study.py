@@ -158,11 +158,14 @@ def summarize(records):
     rows = []
     keys = []
     for rec in records:
-        if (rec["model"], rec["sampler"]) not in keys:
-            keys.append((rec["model"], rec["sampler"]))
-    for model, sampler in keys:
-        sel = [r for r in records if r["model"] == model and r["sampler"] == sampler]
-        row = dict(model=model, sampler=sampler, seeds=len(sel))
+        if (rec["model"], rec["sampler"], rec["steps"]) not in keys:
+            keys.append((rec["model"], rec["sampler"], rec["steps"]))
+    several = len({k[2] for k in keys}) > 1
+    for model, sampler, steps in keys:
+        sel = [r for r in records if r["model"] == model and r["sampler"] == sampler
+               and r["steps"] == steps]
+        label = f"{sampler}, {steps} steps" if several else sampler
+        row = dict(model=model, sampler=label, seeds=len(sel))
         for m in ("msle_paper", "msle_levels", "energy"):
             vals = np.array([r[m] for r in sel], dtype=float)
             row[m] = (float(np.mean(vals)), float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan)
@@ -240,9 +243,15 @@ def sweep_report(records):
             gauss = np.array([r["msle_paper"] for r in sel if r["model"] == "gaussian"])
             for model in sorted({r["model"] for r in sel} - {"gaussian"}):
                 vals = np.array([r["msle_paper"] for r in sel if r["model"] == model])
+                if np.isnan(vals).any() or np.isnan(gauss).any():
+                    lines.append(f"steps={k:>3} {sampler}: {model}: undefined (a generated upper "
+                                 f"quantile <= 0 in {int(np.isnan(vals).sum())} of {vals.size} "
+                                 f"seeds)")
+                    continue
                 ratio = np.mean(gauss) / np.mean(vals)
+                spread = np.std(vals, ddof=1) if vals.size > 1 else math.nan
                 verdict = "wins" if ratio > 1 else "loses"
                 lines.append(f"steps={k:>3} {sampler}: {model} {verdict}: tail MSLE "
-                             f"{np.mean(vals):.3g} vs Gaussian {np.mean(gauss):.3g} "
+                             f"{np.mean(vals):.3g} ± {spread:.2g} vs Gaussian {np.mean(gauss):.3g} "
                              f"(Gaussian/jump = {ratio:.2f})")
     return lines
