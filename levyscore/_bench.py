@@ -3,7 +3,13 @@
 Run with ``python -m levyscore bench``. Each benchmark times the levyscore kernel and its
 baseline in the same run (best of ``repeat`` after a warm-up call that also triggers Numba
 compilation) and reports the ratio. Results are recorded in ``docs/benchmarks.md``.
+
+``python -m levyscore bench gpu`` (not part of the default set) times the CUDA paths against
+the CPU paths of the same run; it is skipped, with a message, without CuPy or a device. With
+the environment variable ``LEVYSCORE_BENCH_JSON`` set to a path, :func:`run` also writes its
+records there as JSON.
 """
+import json
 import os
 import platform
 import time
@@ -106,8 +112,125 @@ def bench_table(n=100_000, repeat=3, seed=0):
                 certified=table.max_rel_error)
 
 
+#: Bytes per second of an H200's HBM3e (the bound of a memory-bound kernel).
+H200_BANDWIDTH = 4.8e12
+
+
+def _device_or_reason():
+    """``(cupy, None)`` when CuPy and a CUDA device are usable, else ``(None, reason)``."""
+    try:
+        import cupy
+    except ImportError:
+        return None, "CuPy is not installed (pip install 'levyscore[gpu]')"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None, "no CUDA device"
+    except Exception as exc:  # CUDARuntimeError, missing driver
+        return None, f"no usable CUDA device ({exc})"
+    return cupy, None
+
+
+def _best_of_events(cupy, fn, repeat):
+    """Best device time (s) of ``fn`` over ``repeat`` runs after a warm-up, by CUDA events."""
+    fn()  # warm-up: NVRTC compilation, module load, memory pool
+    cupy.cuda.get_current_stream().synchronize()
+    best = np.inf
+    for _ in range(repeat):
+        start, end = cupy.cuda.Event(), cupy.cuda.Event()
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        best = min(best, cupy.cuda.get_elapsed_time(start, end) * 1e-3)
+    return best
+
+
+def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BANDWIDTH,
+              cpu_threads=2):
+    """CUDA paths against the CPU paths of the same run (D = 2), float32 and float64.
+
+    Closed-form score (pure jump, m = 1, t = 1), forward sampling ``X_t`` from ``x0``
+    (default process, t = 10) and one exponential-Euler ODE step (score plus ``combine``)
+    at ``n`` points on the device, timed with CUDA events (best of ``repeat`` after a warm-up);
+    the CPU paths (float64, ``cpu_threads`` Numba threads: the 2-core reference machine) run
+    at ``n_cpu`` points and are scaled per point.
+    Each device time is also compared with the memory-bandwidth bound: bytes moved (arrays
+    read and written once) divided by ``bandwidth`` (an H200's 4.8e12 B/s by default).
+    """
+    cupy, reason = _device_or_reason()
+    if cupy is None:
+        msg = f"gpu benchmark skipped: {reason}"
+        return dict(name="gpu", n=n, skipped=reason, line=msg)
+    import levyscore
+    from levyscore._reverse import ExpEuler, ReverseNoise
+    from levyscore._seeding import philox_key
+
+    dim = 2
+    jump = levyscore.JumpDiffusion(dim, theta=0.5, diffusion=0.0, jump_rate=1.0, jump_var=2.0)
+    default = levyscore.JumpDiffusion(dim)
+    law = jump.transition(1.0)
+    noise = ReverseNoise(jump, 0.0, philox_key(seed))
+    ode = ExpEuler(jump, jump.score, eta=0.0)
+
+    host_y = np.random.default_rng(seed).standard_normal((n_cpu, dim)) * 2.0
+    host_x0 = np.zeros((n_cpu, dim))
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(cpu_threads, threads)))
+    try:
+        cpu = {
+            "score": _best_of(lambda: law.score(host_y), repeat),
+            "forward": _best_of(lambda: default.sample(host_x0, 10.0, rng=seed), repeat),
+            "ode-step": _best_of(lambda: ode.step(1.0, 0.99, host_y, 0, noise), repeat),
+        }
+        cpu_used = numba.get_num_threads()
+    finally:
+        numba.set_num_threads(threads)
+    results = []
+    lines = []
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.runtime.getDevice())
+    device = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    for dtype in (np.float32, np.float64):
+        size = np.dtype(dtype).itemsize
+        y = (cupy.random.default_rng(seed).standard_normal((n, dim), dtype=np.float64)
+             * 2.0).astype(dtype)
+        x0 = cupy.zeros((n, dim), dtype=dtype)
+        cases = {
+            # read y, write S
+            "score": (lambda: law.score(y), 2 * n * dim * size),
+            # read x0; write X, W (storage type) and N (int64)
+            "forward": (lambda: default.sample(x0, 10.0, rng=seed),
+                        2 * n * dim * size + n * size + 8 * n),
+            # score (read x, write S) then combine (read x and S, write x')
+            "ode-step": (lambda: ode.step(1.0, 0.99, y, 0, noise), 5 * n * dim * size),
+        }
+        for name, (fn, nbytes) in cases.items():
+            t_gpu = _best_of_events(cupy, fn, repeat)
+            cpu_rate = n_cpu / cpu[name]
+            gpu_rate = n / t_gpu
+            rec = dict(op=name, dtype=np.dtype(dtype).name, n=n, dim=dim, gpu_s=t_gpu,
+                       gpu_rate=gpu_rate, cpu_n=n_cpu, cpu_threads=cpu_used, cpu_s=cpu[name],
+                       cpu_rate=cpu_rate,
+                       speedup=gpu_rate / cpu_rate, bytes=nbytes,
+                       bandwidth_fraction=nbytes / t_gpu / bandwidth)
+            results.append(rec)
+            lines.append(f"  {name:9s} {rec['dtype']}: {t_gpu * 1e3:8.3f} ms for n={n} "
+                         f"({gpu_rate:.3g} points/s), {rec['speedup']:.1f}x the CPU "
+                         f"({cpu_rate:.3g} points/s at n={n_cpu}), "
+                         f"{100 * rec['bandwidth_fraction']:.1f}% of {bandwidth:.2g} B/s")
+        del y, x0
+        cupy.get_default_memory_pool().free_all_blocks()
+    header = (f"gpu ({device}) vs CPU ({cpu_used} Numba threads, float64), D={dim}, "
+              f"best of {repeat} (CUDA events after a warm-up):")
+    return dict(name="gpu", n=n, device=device, bandwidth=bandwidth, results=results,
+                line="\n".join([header] + lines))
+
+
 BENCHMARKS = {"score": bench_score, "forward": bench_forward, "reverse": bench_reverse_step,
-              "table": bench_table}
+              "table": bench_table, "gpu": bench_gpu}
+#: The default set of ``python -m levyscore bench`` (the GPU benchmark is asked for by name).
+DEFAULT = ("score", "forward", "reverse", "table")
 
 
 def machine_info():
@@ -129,7 +252,7 @@ def machine_info():
 
 def run(names=None, *, n=None, repeat=3, out=print):
     """Run the named benchmarks (all by default), print a table, return the records."""
-    names = list(BENCHMARKS) if not names else names
+    names = list(DEFAULT) if not names else names
     for name in names:
         if name not in BENCHMARKS:
             raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARKS)}")
@@ -142,6 +265,9 @@ def run(names=None, *, n=None, repeat=3, out=print):
             kwargs["n"] = n
         rec = BENCHMARKS[name](**kwargs)
         records.append(rec)
+        if "line" in rec:
+            out(rec["line"])
+            continue
         out(f"{rec['name']}: n={rec['n']}, levyscore {rec['levyscore_s']:.4f} s, "
             f"{rec['baseline']} {rec['baseline_s']:.4f} s, ratio {rec['ratio']:.1f}x, "
             f"{rec['rate']:.3g} {rec['unit']}"
@@ -150,4 +276,8 @@ def run(names=None, *, n=None, repeat=3, out=print):
                if "overhead_ode" in rec else "")
             + (f", table build {rec['build_s']:.1f} s, certified error {rec['certified']:.1e}"
                if "build_s" in rec else ""))
+    path = os.environ.get("LEVYSCORE_BENCH_JSON")
+    if path:
+        with open(path, "w") as fh:
+            json.dump({"machine": info, "records": records}, fh, indent=2, default=float)
     return records

@@ -161,3 +161,172 @@ def launch(name, dtype, n, values, options=PARITY_OPTIONS):
     kernel = function(name, dtype, options)
     blocks = max(1, min(_MAX_BLOCKS, math.ceil(int(n) / BLOCK)))
     kernel((blocks,), (BLOCK,), pack_args(info, dtype, values))
+
+
+# ---------------------------------------------------------------------------
+# Device paths of the public API. The callers (levyscore._laws, ._process, ._reverse) pick
+# them through levyscore._backend.array_module; the arrays here are already CuPy arrays and
+# nothing is copied to the host.
+# ---------------------------------------------------------------------------
+
+_DEVICE_DTYPES = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32"}
+
+
+def storage(arr):
+    """Kernel dtype suffix of a CuPy float array: ``"f64"`` or ``"f32"``.
+
+    Raises
+    ------
+    ValueError
+        For any other dtype (convert with ``.astype(cupy.float64)``).
+    """
+    try:
+        return _DEVICE_DTYPES[np.dtype(arr.dtype)]
+    except KeyError:
+        raise ValueError(f"device arrays must be float32 or float64, got {arr.dtype}; "
+                         "convert with .astype(cupy.float64)") from None
+
+
+def as_device_points(y, dim, name="y"):
+    """A C-contiguous float32/float64 CuPy array of shape (..., dim) with finite entries.
+
+    Integer arrays become float64. The finiteness check reduces on the device and reads one
+    boolean back (no data transfer).
+    """
+    cupy = _cupy()
+    if y.dtype.kind in "iu":
+        y = y.astype(cupy.float64)
+    storage(y)
+    if y.ndim == 0 or y.shape[-1] != dim:
+        raise ValueError(f"{name} must have shape (..., {dim}) (last axis = process dimension), "
+                         f"got shape {y.shape}")
+    if y.size and not bool(cupy.isfinite(y).all()):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return cupy.ascontiguousarray(y)
+
+
+def device_times(process, t, n):
+    """Clock times for ``n`` device rows: a float (``t`` a scalar, shared by every row) or a
+    float64 CuPy array of shape (n,) (``t`` a CuPy array broadcasting to (n,))."""
+    from ._validation import check_time
+
+    if not hasattr(t, "__cuda_array_interface__"):
+        return float(process.clock(check_time(t)))
+    cupy = _cupy()
+    tt = cupy.asarray(t, dtype=cupy.float64)
+    if tt.size and not bool(((tt > 0) & cupy.isfinite(tt)).all()):
+        raise ValueError("t must be finite and positive (t > 0)")
+    if process.schedule is not None:
+        raise ValueError("device arrays of times are supported without a noise schedule only; "
+                         "pass a scalar t, or compute on the host")
+    try:
+        return cupy.ascontiguousarray(cupy.broadcast_to(tt, (n,)))
+    except ValueError:
+        raise ValueError(f"t of shape {tt.shape} does not broadcast against the {n} points "
+                         "of y") from None
+
+
+def _device_t(t):
+    """(t as a float64 CuPy array of shape (1,) or (n,), per_row flag)."""
+    cupy = _cupy()
+    if isinstance(t, float):
+        return cupy.asarray([t], dtype=cupy.float64), 0
+    return t, 1
+
+
+def closed_form_score(process, y2, t):
+    """Closed-form generalized score on the device (kernel ``closed_form_score``).
+
+    Parameters
+    ----------
+    process : JumpDiffusion
+        Route ``"closed-form"`` (checked by the caller).
+    y2 : cupy.ndarray, shape (n, D), float32 or float64, C-contiguous
+    t : float or cupy.ndarray, float64, shape (n,)
+        Clock time shared by every row, or one per row (see :func:`device_times`).
+
+    Returns
+    -------
+    cupy.ndarray, shape (n, D), dtype of ``y2``
+    """
+    from ._closed_form import _weight_table
+
+    cupy = _cupy()
+    n, dim = y2.shape
+    out = cupy.empty_like(y2)
+    if n == 0:
+        return out
+    m = process._m_int
+    per_row = int(not isinstance(t, float))
+    if per_row:
+        lw = cupy.empty((n, 2 * (m + 1)), dtype=cupy.float64)
+        latom = cupy.empty(n, dtype=cupy.float64)
+        atom = cupy.empty(n, dtype=cupy.float64)
+        launch("weight_table", "f64", n, {"n": n, "t": t, "theta": process.theta,
+                                           "lam": process.jump_rate, "m": m, "lw_out": lw,
+                                           "latom_out": latom, "atom_out": atom})
+    else:
+        # one table, from the Numba function the CPU path uses
+        host = np.empty((2, m + 1))
+        la, at = _weight_table(t, process.theta, process.jump_rate, m, host)
+        lw = cupy.asarray(host.reshape(1, -1))
+        latom = cupy.asarray([la], dtype=cupy.float64)
+        atom = cupy.asarray([at], dtype=cupy.float64)
+    launch("closed_form_score", storage(y2), n,
+           {"n": n, "dim": dim, "y": y2, "lam": process.jump_rate, "b": process.b, "m": m,
+            "latom": latom, "atom": atom, "lw": lw, "per_row": per_row, "out": out})
+    return out
+
+
+def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
+            start=0, index=0, reverse=False):
+    """The forward draw (kernel ``forward``) on the device: X (or Y when ``x0`` is None).
+
+    Same key, counters and streams as :func:`levyscore._forward._forward_kernel`, so the
+    device draw reproduces the CPU draw up to the libdevice tolerance of the registry.
+    ``reverse=True`` reads the reverse-time streams (the noise of reverse step ``index``);
+    ``t`` is a float (shared) or a float64 CuPy array of shape (n,).
+
+    Returns
+    -------
+    cupy.ndarray, shape (n, dim), storage type ``dtype`` (``"f64"`` or ``"f32"``)
+    """
+    from . import _philox
+
+    cupy = _cupy()
+    store = cupy.float64 if dtype == "f64" else cupy.float32
+    out = cupy.empty((n, dim), dtype=store)
+    if n == 0:
+        return out
+    w = cupy.empty(n, dtype=store)
+    counts = cupy.empty(n, dtype=cupy.int64)
+    has_x0 = x0 is not None
+    gauss = _philox.DOMAIN_REVERSE_GAUSS if reverse else _philox.DOMAIN_FORWARD_GAUSS
+    jump = _philox.DOMAIN_REVERSE_JUMP if reverse else _philox.DOMAIN_FORWARD_JUMP
+    k0, k1 = (int(v) for v in key)
+    t, per_row = _device_t(t)
+    launch("forward", dtype, n,
+           {"n": n, "dim": dim, "k0": k0, "k1": k1, "x0": x0 if has_x0 else out,
+            "has_x0": int(has_x0), "t": t, "t_per_row": per_row, "theta": float(theta),
+            "diffusion": float(diffusion), "jump_rate": float(jump_rate),
+            "jump_var": float(jump_var), "start": int(start), "index": int(index),
+            "dom_gauss": gauss, "dom_jump": jump, "out": out, "w_out": w, "n_out": counts})
+    return out
+
+
+def combine(a, x, c, s, noise=None):
+    """``a x + c s (+ noise)`` on the device (kernels ``combine`` / ``combine_noise``).
+
+    ``x``, ``s`` and ``noise`` are C-contiguous CuPy arrays of one shape and float dtype.
+    """
+    cupy = _cupy()
+    out = cupy.empty_like(x)
+    n = x.size
+    if n == 0:
+        return out
+    values = {"n": n, "a": float(a), "x": x, "c": float(c), "s": s, "out": out}
+    if noise is None:
+        launch("combine", storage(x), n, values)
+    else:
+        launch("combine_noise", storage(x), n, {**values, "noise": noise})
+    return out

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from . import _forward
+from ._backend import array_module, require_host
 from ._closed_form import closed_form_logpdf_h, closed_form_score
 from ._mixture import mixture_logpdf_h, mixture_radial_cdf
 from ._seeding import philox_key
@@ -58,6 +59,36 @@ def _score_flat(process, y2, t):
     _, h = _radial_logpdf_h(process, r, t)
     np.multiply(y2, -h[:, None], out=out)
     return out
+
+
+def _device_score(process, y, t=None, clock_time=None):
+    """Generalized score of CuPy points ``y`` (..., D): the ``closed_form_score`` kernel on
+    the device, a CuPy array back. The time is a process time ``t`` (a scalar or a CuPy
+    array broadcasting against ``y.shape[:-1]``) or an already clocked scalar ``clock_time``
+    (``inf``: stationary).
+
+    Only the closed-form route has a device kernel; the quadrature routes refuse rather than
+    copy to the host.
+    """
+    from . import _gpu
+
+    if process.route != "closed-form":
+        raise ValueError(
+            f"the GPU path covers the closed-form route only (pure jump, integer m); this "
+            f"process has route {process.route!r}: evaluate it on the host (y.get()) instead")
+    y = _gpu.as_device_points(y, process.dim)
+    y2 = y.reshape(-1, process.dim)
+    if clock_time is not None:
+        tt = float(clock_time)
+    else:
+        if hasattr(t, "__cuda_array_interface__"):
+            try:
+                t = _gpu._cupy().broadcast_to(t, y.shape[:-1]).reshape(-1)
+            except ValueError:
+                raise ValueError(f"t of shape {t.shape} does not broadcast against the leading "
+                                 f"axes {y.shape[:-1]} of y") from None
+        tt = _gpu.device_times(process, t, y2.shape[0])
+    return _gpu.closed_form_score(process, y2, tt).reshape(y.shape)
 
 
 class TransitionLaw:
@@ -127,6 +158,7 @@ class TransitionLaw:
         ndarray, shape (...)
             ``log p(y)``; ``+inf`` at ``y = 0`` where the pure-jump density is singular.
         """
+        require_host("TransitionLaw.logpdf", y)
         y = as_points(y, self._process.dim)
         r = np.sqrt(np.einsum("...i,...i->...", y, y)).reshape(-1)
         logp, _ = _radial_logpdf_h(self._process, np.ascontiguousarray(r), self._t)
@@ -141,15 +173,19 @@ class TransitionLaw:
 
         Parameters
         ----------
-        y : array_like, shape (..., D)
-            Points.
+        y : array_like or cupy.ndarray, shape (..., D)
+            Points. A CuPy array (float32 or float64) runs the closed-form CUDA kernel on its
+            device and returns a CuPy array of its dtype; the quadrature routes have no
+            device path and raise ``ValueError``.
 
         Returns
         -------
-        ndarray, shape (..., D)
+        ndarray or cupy.ndarray, shape (..., D)
             ``S(y) = -y h(|y|)``. At ``y = 0`` the score is 0 (radial symmetry; for a
             pure-jump law the atom carries no flux, MATH.md section 5).
         """
+        if array_module(y) is not np:
+            return _device_score(self._process, y, clock_time=self._time)
         y = as_points(y, self._process.dim)
         y2 = np.ascontiguousarray(y.reshape(-1, self._process.dim))
         return _score_flat(self._process, y2, self._t).reshape(y.shape)
@@ -167,6 +203,7 @@ class TransitionLaw:
         ndarray
             Same shape as ``r``.
         """
+        require_host("TransitionLaw.radial_cdf", r)
         r = as_radii(r)
         flat = np.ascontiguousarray(r.reshape(-1))
         out = np.empty_like(flat)

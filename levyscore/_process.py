@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 from . import _forward
-from ._laws import TransitionLaw, _score_flat
+from ._backend import array_module, require_host
+from ._laws import TransitionLaw, _device_score, _score_flat
 from ._schedule import Clock
 from ._seeding import philox_key
 from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
@@ -182,15 +183,20 @@ class JumpDiffusion:
 
         Parameters
         ----------
-        y : array_like, shape (..., D)
-            Points ``y = x - x0 exp(-theta t)``.
+        y : array_like or cupy.ndarray, shape (..., D)
+            Points ``y = x - x0 exp(-theta t)``. A CuPy array (float32 or float64) runs the
+            closed-form CUDA kernel on its device (the quadrature routes raise
+            ``ValueError``) and returns a CuPy array of its dtype.
         t : float or array_like
-            Times ``> 0``, a scalar or an array broadcasting against ``y.shape[:-1]``.
+            Times ``> 0``, a scalar or an array broadcasting against ``y.shape[:-1]`` (on the
+            same device as ``y``; device arrays of times need ``schedule=None``).
 
         Returns
         -------
-        ndarray, shape (..., D)
+        ndarray or cupy.ndarray, shape (..., D)
         """
+        if array_module(y, t) is not np:
+            return _device_score(self, y, t)
         y = as_points(y, self._dim)
         batch = y.shape[:-1]
         t_arr = np.asarray(t, dtype=np.float64) if np.ndim(t) else None
@@ -216,10 +222,13 @@ class JumpDiffusion:
 
         Parameters
         ----------
-        x0 : array_like, shape (n, D)
-            Initial states.
+        x0 : array_like or cupy.ndarray, shape (n, D)
+            Initial states. A CuPy array (float32 or float64) runs the ``forward`` CUDA
+            kernel on its device, with the same key and counters as the CPU path (the same
+            streams: equal draws up to the libdevice tolerance of the registry), and returns
+            a CuPy array of its dtype.
         t : float or array_like, shape (n,)
-            Elapsed times ``> 0``.
+            Elapsed times ``> 0`` (a scalar, or an array on the device of ``x0``).
         rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
             Seed of the counter-based generator (see :func:`levyscore._seeding.philox_key`;
             a ``Generator`` is advanced by two draws). No global random state is used.
@@ -230,13 +239,28 @@ class JumpDiffusion:
 
         Returns
         -------
-        ndarray, shape (n, D)
+        ndarray or cupy.ndarray, shape (n, D)
         """
+        if array_module(x0, t) is not np:
+            return self._sample_device(x0, t, rng, start)
         x0 = self._initial(x0)
         t = self.clock(as_times(t, x0.shape[:1]))
         start = check_start(start, x0.shape[0])
         return _forward.forward_sample(philox_key(rng), x0, np.ascontiguousarray(t), *self._params(),
                                        start=start)
+
+    def _sample_device(self, x0, t, rng, start):
+        """:meth:`sample` for CuPy ``x0``: the ``forward`` kernel on the device."""
+        from . import _gpu
+
+        x0 = _gpu.as_device_points(x0, self._dim, "x0")
+        if x0.ndim != 2:
+            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        n = x0.shape[0]
+        tt = _gpu.device_times(self, t, n)
+        start = check_start(start, n)
+        return _gpu.forward(philox_key(rng), x0, n, self._dim, _gpu.storage(x0), tt,
+                            *self._params(), start=start)
 
     def sample_path(self, x0, times, rng=None, *, start=0):
         """Exact values of one path per row on a time grid (MATH.md section 1).
@@ -255,6 +279,7 @@ class JumpDiffusion:
         ndarray, shape (n, L, D)
             ``path[i, k]`` is the state of path i at ``times[k]``.
         """
+        require_host("JumpDiffusion.sample_path", x0, times)
         x0 = self._initial(x0)
         times = np.asarray(times, dtype=np.float64) if np.ndim(times) == 1 else None
         if times is None or times.shape[0] == 0:
@@ -294,6 +319,7 @@ class JumpDiffusion:
         x_t : ndarray, shape (n, D)
         target : ndarray, shape (n, D)
         """
+        require_host("JumpDiffusion.dsm_pairs", x0, t)
         x0 = self._initial(x0)
         tt = np.ascontiguousarray(self.clock(as_times(t, x0.shape[:1])))
         start = check_start(start, x0.shape[0])

@@ -28,6 +28,7 @@ import numba as nb
 import numpy as np
 
 from . import _forward
+from ._backend import array_module
 from ._seeding import philox_key
 from ._validation import check_count, check_real
 
@@ -50,6 +51,32 @@ def _combine_noise(a, x, c, s, noise, out):
     for i in nb.prange(n):
         for d in range(dim):
             out[i, d] = a * x[i, d] + c * s[i, d] + noise[i, d]
+
+
+def _combine_any(a, x, c, s, noise=None):
+    """``a x + c s (+ noise)`` on the backend of ``x`` (Numba on the CPU, the ``combine``
+    kernels on a CUDA device)."""
+    if array_module(x) is not np:
+        from . import _gpu
+
+        return _gpu.combine(a, x, c, s, noise)
+    out = np.empty_like(x)
+    if noise is None:
+        _combine(a, x, c, s, out)
+    else:
+        _combine_noise(a, x, c, s, noise, out)
+    return out
+
+
+def _as_device_array(value, like, what):
+    """The score ``value`` (a CuPy array) checked against the CuPy state ``like``."""
+    if not hasattr(value, "__cuda_array_interface__"):
+        raise ValueError(f"score must return a CuPy array for CuPy states, got {type(value).__name__} ({what})")
+    if value.shape != like.shape:
+        raise ValueError(f"score must return an array of shape {like.shape}, got {value.shape} ({what})")
+    if value.dtype != like.dtype:
+        value = value.astype(like.dtype)
+    return value if value.flags.c_contiguous else value.copy()
 
 
 def _as_float_array(value, like, what):
@@ -79,9 +106,20 @@ class ReverseNoise:
         self.key = key
         self.start = start
 
-    def increment(self, step, n, h, growth=True):
-        """Noise of step number ``step`` over a clock interval ``h`` (shape (n, D))."""
+    def increment(self, step, n, h, growth=True, like=None):
+        """Noise of step number ``step`` over a clock interval ``h`` (shape (n, D)).
+
+        With a CuPy array ``like`` the noise is drawn on its device, in its dtype, from the
+        same streams (the ``forward`` kernel with the reverse-time domains).
+        """
         p = self.process
+        if like is not None and array_module(like) is not np:
+            from . import _gpu
+
+            return _gpu.forward(self.key, None, n, p.dim, _gpu.storage(like), float(h),
+                                -p.theta if growth else 0.0, self.eta * p.diffusion,
+                                self.eta * p.jump_rate, p.jump_var, start=self.start,
+                                index=step, reverse=True)
         return _forward.reverse_noise(self.key, n, p.dim, p.theta, self.eta * p.diffusion,
                                       self.eta * p.jump_rate, p.jump_var, h, step,
                                       start=self.start, growth=growth)
@@ -114,7 +152,10 @@ class _Solver:
         return p.clock(t0) - p.clock(t1)
 
     def _score(self, x, t):
-        return _as_float_array(self.score(x, t), x, f"t = {t!r}")
+        value = self.score(x, t)
+        if array_module(x, value) is not np:
+            return _as_device_array(value, x, f"t = {t!r}")
+        return _as_float_array(value, x, f"t = {t!r}")
 
 
 class ExpEuler(_Solver):
@@ -133,13 +174,8 @@ class ExpEuler(_Solver):
         e = math.exp(theta * h)
         c = (1.0 + self.eta) * math.expm1(theta * h) / theta
         s = self._score(x, t0)
-        out = np.empty_like(x)
-        if self.stochastic:
-            noise = rng.increment(state, x.shape[0], h, growth=True)
-            _combine_noise(e, x, c, s, noise, out)
-        else:
-            _combine(e, x, c, s, out)
-        return out, state + 1
+        noise = rng.increment(state, x.shape[0], h, growth=True, like=x) if self.stochastic else None
+        return _combine_any(e, x, c, s, noise), state + 1
 
 
 class ExpHeun(_Solver):
@@ -165,12 +201,9 @@ class ExpHeun(_Solver):
         else:
             phi2 = (math.expm1(th) - th) / (theta * theta * h)
         s0 = self._score(x, t0)
-        a = np.empty_like(x)
-        _combine(e, x, phi1, s0, a)
+        a = _combine_any(e, x, phi1, s0)
         s1 = self._score(a, t1)
-        out = np.empty_like(x)
-        _combine(1.0, a, phi2, s1 - s0, out)
-        return out, state + 1
+        return _combine_any(1.0, a, phi2, s1 - s0), state + 1
 
 
 class Euler(_Solver):
@@ -187,13 +220,8 @@ class Euler(_Solver):
         theta = self.process.theta
         h = self._clock_step(t0, t1)
         s = self._score(x, t0)
-        out = np.empty_like(x)
-        if self.stochastic:
-            noise = rng.increment(state, x.shape[0], h, growth=False)
-            _combine_noise(1.0 + theta * h, x, (1.0 + self.eta) * h, s, noise, out)
-        else:
-            _combine(1.0 + theta * h, x, (1.0 + self.eta) * h, s, out)
-        return out, state + 1
+        noise = rng.increment(state, x.shape[0], h, growth=False, like=x) if self.stochastic else None
+        return _combine_any(1.0 + theta * h, x, (1.0 + self.eta) * h, s, noise), state + 1
 
 
 SOLVERS = {"exp-euler": ExpEuler, "exp-heun": ExpHeun, "euler": Euler}
@@ -264,8 +292,12 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     grid : {"uniform", "log"} or array_like
         Time grid from T down to t_min, or an explicit strictly decreasing array of times
         (then T, t_min and steps come from it).
-    x_T : array_like, shape (n, D), optional
-        Initial states at T; by default exact draws from ``proc.stationary()``.
+    x_T : array_like or cupy.ndarray, shape (n, D), optional
+        Initial states at T; by default exact draws from ``proc.stationary()``. A CuPy array
+        (float32 or float64) runs the whole loop on its device: the score must then return
+        CuPy arrays (for instance ``proc.score`` on the closed-form route), and the step
+        (``combine`` kernels, reverse noise from the ``forward`` kernel) never leaves the
+        device. A score returning NumPy arrays for CuPy states raises ``ValueError``.
     rng : None, int, SeedSequence or Generator
         Seed of the counter-based streams (start states and noise).
     progress : bool
@@ -275,8 +307,8 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
 
     Returns
     -------
-    ndarray, shape (n, D)
-        Samples at time ``t_min`` (or the last time of the grid).
+    ndarray or cupy.ndarray, shape (n, D)
+        Samples at time ``t_min`` (or the last time of the grid), on the device of ``x_T``.
     """
     n = check_count(n)
     times = _time_grid(grid, steps, T, t_min, proc)
@@ -289,6 +321,12 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     key = philox_key(rng)
     if x_T is None:
         x = proc.stationary().sample(n, rng=np.random.SeedSequence(list(key)), start=start)
+    elif array_module(x_T) is not np:
+        from . import _gpu
+
+        x = _gpu.as_device_points(x_T, proc.dim, "x_T")
+        if x.shape != (n, proc.dim):
+            raise ValueError(f"x_T must be finite with shape ({n}, {proc.dim}), got shape {x.shape}")
     else:
         x = np.ascontiguousarray(np.asarray(x_T, dtype=np.float64))
         if x.shape != (n, proc.dim) or not np.all(np.isfinite(x)):

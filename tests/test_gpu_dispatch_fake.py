@@ -1,0 +1,214 @@
+"""The GPU orchestration of the public API, exercised on the CPU with a stand-in device.
+
+A fake ``cupy`` module (NumPy arrays of a subclass whose ``__module__`` is ``"cupy"``) takes
+CuPy's place in ``sys.modules`` for one test at a time, and :func:`levyscore._gpu.function`
+is replaced by kernels that run each registered kernel's Numba twin on the packed arguments.
+What is checked is everything but the CUDA code itself (which the ``gpu`` parity tests
+cover): dispatch, argument names, types and layouts as :func:`levyscore._gpu.pack_args`
+checks them, weight tables, time handling, streams and counters. With the Numba twins as
+"kernels" the device paths must reproduce the CPU paths bit for bit in float64.
+"""
+import math
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import levyscore
+from levyscore import _closed_form, _forward, _gpu, _reverse
+
+
+class FakeDeviceArray(np.ndarray):
+    """NumPy memory posing as a CuPy array."""
+
+    @property
+    def __cuda_array_interface__(self):
+        return {}
+
+    def get(self):
+        return np.array(self)
+
+
+FakeDeviceArray.__module__ = "cupy"
+
+
+def _dev(a):
+    return np.asarray(a).view(FakeDeviceArray)
+
+
+def _fake_cupy():
+    cp = types.ModuleType("cupy")
+    cp.ndarray = FakeDeviceArray
+    cp.float64, cp.float32, cp.int64 = np.float64, np.float32, np.int64
+    cp.asarray = lambda a, dtype=None: _dev(np.array(a, dtype=dtype))
+    cp.empty = lambda shape, dtype=np.float64: _dev(np.empty(shape, dtype=dtype))
+    cp.zeros = lambda shape, dtype=np.float64: _dev(np.zeros(shape, dtype=dtype))
+    cp.empty_like = lambda a: _dev(np.empty_like(np.asarray(a)))
+    cp.ascontiguousarray = lambda a: _dev(np.ascontiguousarray(a))
+    cp.broadcast_to = lambda a, shape: _dev(np.broadcast_to(np.asarray(a), shape))
+    cp.isfinite = np.isfinite
+    cp.asnumpy = lambda a: np.array(a)
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDevice=lambda: 0))
+    return cp
+
+
+def _table(lw, row, m):
+    return np.asarray(lw)[row].reshape(2, m + 1)
+
+
+def _k_weight_table(n, t, theta, lam, m, lw_out, latom_out, atom_out):
+    for i in range(int(n)):
+        latom_out[i], atom_out[i] = _closed_form._weight_table(t[i], theta, lam, int(m),
+                                                               lw_out[i].reshape(2, int(m) + 1))
+
+
+def _k_closed_form_score(n, dim, y, lam, b, m, latom, atom, lw, per_row, out):
+    m = int(m)
+    for i in range(int(n)):
+        row = i if per_row else 0
+        yi = np.asarray(y[i], dtype=np.float64)
+        r = math.sqrt(sum(v * v for v in yi))
+        hh = _closed_form._h_fast(r, int(dim), lam, b, m, latom[row], atom[row],
+                                  _table(lw, row, m))
+        out[i] = -hh * yi
+
+
+def _k_forward(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate, jump_var,
+               start, index, dom_gauss, dom_jump, out, w_out, n_out):
+    x = np.asarray(x0, dtype=np.float64) if has_x0 else np.empty((0, int(dim)))
+    o = np.empty((int(n), int(dim)))
+    w = np.empty(int(n))
+    tt = np.ascontiguousarray(np.asarray(t, dtype=np.float64))
+    _forward._forward_kernel(np.uint64(k0), np.uint64(k1), np.ascontiguousarray(x), tt, theta,
+                             diffusion, jump_rate, jump_var, int(start), int(index), o, w,
+                             n_out.view(np.ndarray), int(dom_gauss), int(dom_jump))
+    out[...] = o
+    w_out[...] = w
+
+
+def _k_combine(n, a, x, c, s, out, noise=None):
+    x, s = np.asarray(x, np.float64).reshape(-1, 1), np.asarray(s, np.float64).reshape(-1, 1)
+    o = np.empty_like(x)
+    if noise is None:
+        _reverse._combine(a, x, c, s, o)
+    else:
+        _reverse._combine_noise(a, x, c, s, np.asarray(noise, np.float64).reshape(-1, 1), o)
+    out.reshape(-1)[...] = o.ravel()
+
+
+_KERNELS = {
+    "weight_table": _k_weight_table,
+    "closed_form_score": _k_closed_form_score,
+    "forward": _k_forward,
+    "combine": _k_combine,
+    "combine_noise": lambda n, a, x, c, s, noise, out: _k_combine(n, a, x, c, s, out, noise),
+}
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    cp = _fake_cupy()
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    launched = []
+
+    def function(name, dtype, options=_gpu.PARITY_OPTIONS):
+        def kernel(grid, block, args):
+            launched.append((name, dtype))
+            _KERNELS[name](*args)
+        return kernel
+
+    monkeypatch.setattr(_gpu, "function", function)
+    cp.launched = launched
+    return cp
+
+
+def pure_jump(dim=2, m=1, schedule=None):
+    return levyscore.JumpDiffusion(dim, theta=0.5, diffusion=0.0, jump_rate=float(m),
+                                   jump_var=2.0, schedule=schedule)
+
+
+@pytest.mark.parametrize("dim, m", [(1, 1), (2, 1), (3, 3)])
+def test_fake_score_paths_equal_cpu(fake, dim, m):
+    proc = pure_jump(dim, m)
+    rng = np.random.default_rng(0)
+    y = rng.normal(0.0, 2.0, (5, 4, dim))
+    y[0, 0] = 0.0
+    t = np.exp(rng.uniform(-3.0, 2.0, (5, 4)))
+    for law in (proc.transition(0.8), proc.stationary()):
+        got = law.score(_dev(y))
+        assert isinstance(got, FakeDeviceArray) and got.shape == y.shape
+        np.testing.assert_array_equal(np.asarray(got), law.score(y))
+    np.testing.assert_array_equal(np.asarray(proc.score(_dev(y), 1.7)), proc.score(y, 1.7))
+    np.testing.assert_array_equal(np.asarray(proc.score(_dev(y), _dev(t))), proc.score(y, t))
+    np.testing.assert_array_equal(np.asarray(proc.score(_dev(y), _dev(t[0]))),
+                                  proc.score(y, t[0]))
+    assert ("weight_table", "f64") in fake.launched
+    assert ("closed_form_score", "f64") in fake.launched
+
+
+def test_fake_score_float32_and_errors(fake):
+    proc = pure_jump()
+    y = np.random.default_rng(1).normal(size=(9, 2)).astype(np.float32)
+    got = proc.score(_dev(y), 1.0)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(got),
+                                  proc.score(y.astype(np.float64), 1.0).astype(np.float32))
+    assert ("closed_form_score", "f32") in fake.launched
+    with pytest.raises(ValueError, match="closed-form route only"):
+        levyscore.JumpDiffusion(2).score(_dev(y), 1.0)
+    with pytest.raises(ValueError, match="closed-form route only"):
+        levyscore.JumpDiffusion(2, jump_rate=0.0).stationary().score(_dev(y))
+    with pytest.raises(ValueError, match="mixed NumPy and CuPy"):
+        proc.score(_dev(y), np.ones(9))
+    with pytest.raises(ValueError, match="finite"):
+        proc.score(_dev(np.full((2, 2), np.nan)), 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        proc.score(_dev(np.zeros((2, 3))), 1.0)
+    with pytest.raises(ValueError, match="positive"):
+        proc.score(_dev(y), _dev(-np.ones(9)))
+    with pytest.raises(ValueError, match="noise schedule"):
+        pure_jump(schedule="linear").score(_dev(y), _dev(np.full(9, 0.5)))
+    sched = pure_jump(schedule="linear")
+    np.testing.assert_array_equal(np.asarray(sched.score(_dev(y.astype(np.float64)), 0.5)),
+                                  sched.score(y.astype(np.float64), 0.5))
+    assert proc.score(_dev(np.zeros((0, 2))), 1.0).shape == (0, 2)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(diffusion=0.0), dict(jump_rate=0.3)])
+def test_fake_forward_sample_equals_cpu(fake, kwargs):
+    proc = levyscore.JumpDiffusion(2, **kwargs)
+    rng = np.random.default_rng(2)
+    x0 = rng.normal(0.0, 3.0, (40, 2))
+    t = np.exp(rng.uniform(-3.0, 2.0, 40))
+    for tt, td in ((10.0, 10.0), (t, _dev(t))):
+        got = proc.sample(_dev(x0), td, rng=7, start=3)
+        assert isinstance(got, FakeDeviceArray)
+        np.testing.assert_array_equal(np.asarray(got), proc.sample(x0, tt, rng=7, start=3))
+    got32 = proc.sample(_dev(x0.astype(np.float32)), 2.0, rng=7)
+    assert got32.dtype == np.float32
+    want32 = proc.sample(x0.astype(np.float32).astype(np.float64), 2.0, rng=7)
+    np.testing.assert_array_equal(np.asarray(got32), want32.astype(np.float32))
+    assert ("forward", "f32") in fake.launched
+
+
+@pytest.mark.parametrize("eta, solver", [(0.0, "exp-euler"), (1.0, "exp-euler"),
+                                         (0.0, "exp-heun"), (1.0, "euler"), (0.5, "euler")])
+def test_fake_sample_reverse_equals_cpu(fake, eta, solver):
+    proc = pure_jump(2, 1)
+    x_T = proc.stationary().sample(30, rng=5)
+    kw = dict(steps=3, T=4.0, t_min=0.5, eta=eta, solver=solver, rng=9, start=2)
+    got = levyscore.sample_reverse(proc, proc.score, 30, x_T=_dev(x_T), **kw)
+    want = levyscore.sample_reverse(proc, proc.score, 30, x_T=x_T, **kw)
+    assert isinstance(got, FakeDeviceArray)
+    np.testing.assert_array_equal(np.asarray(got), want)
+    assert not any(name == "closed_form_score" and d == "f32" for name, d in fake.launched)
+
+
+def test_fake_sample_reverse_refuses_host_score(fake):
+    proc = pure_jump()
+    x_T = _dev(proc.stationary().sample(6, rng=1))
+    with pytest.raises(ValueError, match="mixed NumPy and CuPy"):
+        levyscore.sample_reverse(proc, lambda x, t: np.zeros((6, 2)), 6, steps=2, x_T=x_T, rng=0)
+    with pytest.raises(ValueError, match="shape"):
+        levyscore.sample_reverse(proc, proc.score, 5, steps=2, x_T=x_T, rng=0)
