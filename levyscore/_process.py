@@ -199,8 +199,7 @@ class JumpDiffusion:
             return _device_score(self, y, t)
         y = as_points(y, self._dim)
         batch = y.shape[:-1]
-        t_arr = np.asarray(t, dtype=np.float64) if np.ndim(t) else None
-        if t_arr is None:
+        if np.ndim(t) == 0:  # shared time: the kernels' fast path takes a (1,) array
             tt = np.array([self.clock(check_time(t))])
         else:
             tt = np.ascontiguousarray(self.clock(as_times(t, batch)).reshape(-1))

@@ -27,6 +27,7 @@ import sys
 
 import numpy as np
 
+from ._backend import array_module
 from ._seeding import philox_key
 from ._validation import as_points, check_count, check_real
 
@@ -44,16 +45,6 @@ def _robust_scale(data):
     q75, q25 = np.percentile(data, [75, 25])
     scale = (q75 - q25) / 1.349
     return float(scale) if scale > 0 else float(np.std(data)) or 1.0
-
-
-def _array_module(data):
-    """NumPy, or CuPy when ``data`` is a CuPy array (the one place levyscore.learn checks)."""
-    mod = type(data).__module__
-    if mod.startswith("cupy"):
-        import cupy
-
-        return cupy
-    return np
 
 
 def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=1,
@@ -84,7 +75,7 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     t : ndarray, shape (b,)
     target : ndarray, shape (b, D)
     """
-    xp = _array_module(data)
+    xp = array_module(data)
     host = np.asarray(data.get() if xp is not np else data, dtype=np.float64)
     host = as_points(host, proc.dim, "data")
     if host.ndim != 2:
