@@ -14,6 +14,19 @@ probability-flow ODE (exponential Euler, eta = 0) and the reverse SDE (eta = 1).
 model and sampler: the paper's tail MSLE, the DLPM-style tail MSLE at fixed levels, and the
 energy distance to held-out data, as mean and standard deviation over seeds.
 
+Error budget. Every figure is split into its sources, against the same held-out data:
+
+* ``floor``: the metric between two independent data sets of the generated size (Monte Carlo
+  alone; the same for every model);
+* ``oracle``: samples generated with the exact marginal score of the benchmark under the
+  model's process (:meth:`levyscore.targets.SubGaussianStable.marginal_score`): integration
+  error plus Monte Carlo;
+* ``learned``: samples generated with the trained network;
+* ``score error``: :math:`E_{p_t}|s - S|^2 / E_{p_t}|S|^2` of the learned score s against the
+  exact S at ``n_err_times`` log-spaced times (samples of :math:`p_t` from the exact forward
+  process started at held-out data), averaged over the times; and the same over the tail
+  region (|x| beyond the 0.99 radial quantile of those samples).
+
 Run with ``python -m levyscore study heavy-tail`` (``--sweep`` varies the jump rate at a
 matched equivalent variance); ``python -m levyscore demo`` is a small, quick version.
 """
@@ -50,11 +63,16 @@ class StudyConfig:
     energy_points: int = 4000
     alpha: float = 1.7
     data_variance: float = 0.05
+    oracle: bool = True  # the exact-score column (builds a certified table per process, cached)
+    oracle_rtol: float = 1e-6
+    n_err_times: int = 10
+    n_err_points: int = 8000
 
 
 FULL = StudyConfig()
 DEMO = StudyConfig(n_train=6000, n_test=6000, n_generate=6000, epochs=12, batch_size=512,
-                   hidden=(64, 64), steps=50, energy_points=2000)
+                   hidden=(64, 64), steps=50, energy_points=2000, oracle_rtol=1e-4,
+                   n_err_points=3000)
 
 
 def _models(cfg, jump_rate=None, jump_var=None):
@@ -100,6 +118,36 @@ def _metrics(generated, test, cfg, seed):
     return out
 
 
+def _oracle_score(proc, data_law, cfg, log):
+    """The exact marginal score of the benchmark under proc (certified table, disk cache)."""
+    t0 = time.perf_counter()
+    table = data_law.marginal_table(proc, t_min=cfg.t_min, t_max=cfg.T, rtol=cfg.oracle_rtol)
+    log(f"  oracle table for {proc!r}: certified max rel error {table.max_rel_error:.1e}, "
+        f"{'loaded' if table.from_cache else 'built'} in {time.perf_counter() - t0:.1f} s")
+    return table.score
+
+
+def score_error(proc, learned, exact, data, times, rng):
+    """Relative weighted errors of a learned score at each time (see the module docstring).
+
+    Returns two arrays of shape (len(times),): over all of p_t and over its tail region
+    (radii beyond the 0.99 radial quantile of the samples).
+    """
+    err = np.empty(len(times))
+    tail = np.empty(len(times))
+    for i, t in enumerate(times):
+        x_t = proc.sample(data, float(t), rng=np.random.SeedSequence([rng, i]))
+        s = learned(x_t, float(t))
+        S = exact(x_t, float(t))
+        d = np.sum((s - S) ** 2, axis=1)
+        n = np.sum(S ** 2, axis=1)
+        err[i] = d.mean() / n.mean()
+        r = np.linalg.norm(x_t, axis=1)
+        sel = r > np.quantile(r, 0.99)
+        tail[i] = d[sel].mean() / n[sel].mean()
+    return err, tail
+
+
 def run_study(cfg=FULL, *, models=None, log=None, figure=None):
     """Train and sample every model for every seed; return the per-run records.
 
@@ -122,10 +170,16 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None):
     data_law = SubGaussianStable(alpha=cfg.alpha, variance=cfg.data_variance, dim=2)
     records = []
     curves = {}
+    oracles = {}
+    err_times = np.geomspace(cfg.t_min, cfg.T, cfg.n_err_times)
     for seed in cfg.seeds:
         train = data_law.sample(cfg.n_train, rng=np.random.SeedSequence([seed, 0]))
         test = data_law.sample(cfg.n_test, rng=np.random.SeedSequence([seed, 1]))
+        floor = _metrics(data_law.sample(cfg.n_generate, rng=np.random.SeedSequence([seed, 4])),
+                         test, cfg, seed)
         for name, proc in models.items():
+            if cfg.oracle and name not in oracles:
+                oracles[name] = _oracle_score(proc, data_law, cfg, log)
             t0 = time.perf_counter()
             cond = _conditional_score(proc, cfg, log)
             learned = fit_score(proc, train, epochs=cfg.epochs, batch_size=cfg.batch_size,
@@ -133,24 +187,85 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None):
                                 rng=np.random.SeedSequence([seed, 2]), progress=False,
                                 conditional_score=cond)
             t_train = time.perf_counter() - t0
+            budget = {}
+            if cfg.oracle:
+                err, tail = score_error(proc, learned, oracles[name],
+                                        test[:cfg.n_err_points], err_times, seed)
+                budget = dict(score_err=float(np.mean(err)), score_err_tail=float(np.mean(tail)),
+                              score_err_t=err.tolist(), score_err_tail_t=tail.tolist(),
+                              err_times=err_times.tolist())
             for sampler, eta in (("ODE", 0.0), ("SDE", 1.0)):
-                gen = levyscore.sample_reverse(proc, learned, cfg.n_generate, steps=cfg.steps,
-                                               T=cfg.T, t_min=cfg.t_min, solver="exp-euler",
-                                               eta=eta, grid=cfg.grid,
-                                               rng=np.random.SeedSequence([seed, 3]))
+                def generate(score):
+                    return levyscore.sample_reverse(proc, score, cfg.n_generate, steps=cfg.steps,
+                                                    T=cfg.T, t_min=cfg.t_min, solver="exp-euler",
+                                                    eta=eta, grid=cfg.grid,
+                                                    rng=np.random.SeedSequence([seed, 3]))
+
+                gen = generate(learned)
                 rec = dict(model=name, sampler=sampler, seed=seed, steps=cfg.steps,
-                           train_s=t_train, **_metrics(gen, test, cfg, seed))
+                           train_s=t_train, **_metrics(gen, test, cfg, seed), **budget)
+                rec.update({f"floor_{k}": v for k, v in floor.items()})
+                if cfg.oracle:
+                    ora = _metrics(generate(oracles[name]), test, cfg, seed)
+                    rec.update({f"oracle_{k}": v for k, v in ora.items()})
                 records.append(rec)
                 if seed == cfg.seeds[0]:
                     curves[(name, sampler)] = gen
+                extra = ""
+                if cfg.oracle:
+                    extra = (f", oracle msle(paper) {rec['oracle_msle_paper']:.4g}, score error "
+                             f"{rec['score_err']:.3g} (tail {rec['score_err_tail']:.3g})")
                 log(f"seed {seed} {name:>14} {sampler}: msle(paper) {rec['msle_paper']:.4g}, "
                     f"msle(levels) {rec['msle_levels']:.4g}, energy {rec['energy']:.4g} "
-                    f"(train {t_train:.0f} s)")
+                    f"(train {t_train:.0f} s){extra}")
         if seed == cfg.seeds[0]:
             curves[("data", "")] = test
     if figure:
         _figure(curves, figure, log)
+        if cfg.oracle:
+            _score_error_figure(records, _sibling(figure, "_score_error"), log)
     return records
+
+
+def _pyplot(log):
+    """matplotlib.pyplot with the Agg backend, or None (with a message) without the extra."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib is not installed (pip install 'levyscore[plot]'): no figure")
+        return None
+    return plt
+
+
+def _sibling(path, suffix):
+    root, ext = os.path.splitext(path)
+    return f"{root}{suffix}{ext or '.png'}"
+
+
+def _score_error_figure(records, path, log):
+    plt = _pyplot(log)
+    if plt is None:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for model in dict.fromkeys(r["model"] for r in records):
+        sel = [r for r in records if r["model"] == model and r["sampler"] == "ODE"]
+        t = np.array(sel[0]["err_times"])
+        for ax, key in zip(axes, ("score_err_t", "score_err_tail_t")):
+            vals = np.array([r[key] for r in sel])
+            ax.loglog(t, vals.mean(axis=0), marker="o", ms=3, label=model)
+    axes[0].set_title("relative score error, all of p_t")
+    axes[1].set_title("relative score error, tail (|x| > 0.99 quantile)")
+    for ax in axes:
+        ax.set_xlabel("t")
+    axes[0].set_ylabel("E|s - S|^2 / E|S|^2")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    log(f"figure written to {path}")
 
 
 def summarize(records):
@@ -166,31 +281,44 @@ def summarize(records):
                and r["steps"] == steps]
         label = f"{sampler}, {steps} steps" if several else sampler
         row = dict(model=model, sampler=label, seeds=len(sel))
-        for m in ("msle_paper", "msle_levels", "energy"):
+        for m in _SUMMARY_KEYS:
+            if m not in sel[0]:
+                continue
             vals = np.array([r[m] for r in sel], dtype=float)
             row[m] = (float(np.mean(vals)), float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan)
         rows.append(row)
     return rows
 
 
+_SUMMARY_KEYS = ("msle_paper", "msle_levels", "energy", "floor_msle_paper", "floor_energy",
+                 "oracle_msle_paper", "oracle_msle_levels", "oracle_energy", "score_err",
+                 "score_err_tail")
+
+
 def format_table(rows):
     """A Markdown table of :func:`summarize` rows (mean ± sd over seeds)."""
-    lines = ["| model | sampler | tail MSLE (paper) | tail MSLE (levels) | energy distance |",
-             "| --- | --- | --- | --- | --- |"]
+    def cell(row, m):
+        return f"{row[m][0]:.4g} ± {row[m][1]:.2g}"
+
+    if rows and "oracle_msle_paper" in rows[0]:
+        lines = ["| model | sampler | tail MSLE (paper): floor | oracle | learned | "
+                 "energy: floor | oracle | learned | score error: all | tail |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        keys = ("floor_msle_paper", "oracle_msle_paper", "msle_paper", "floor_energy",
+                "oracle_energy", "energy", "score_err", "score_err_tail")
+    else:
+        lines = ["| model | sampler | tail MSLE (paper) | tail MSLE (levels) | energy distance |",
+                 "| --- | --- | --- | --- | --- |"]
+        keys = ("msle_paper", "msle_levels", "energy")
     for row in rows:
-        cells = [f"{row[m][0]:.4g} ± {row[m][1]:.2g}" for m in ("msle_paper", "msle_levels", "energy")]
-        lines.append(f"| {row['model']} | {row['sampler']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {row['model']} | {row['sampler']} | "
+                     + " | ".join(cell(row, m) for m in keys) + " |")
     return "\n".join(lines)
 
 
 def _figure(curves, path, log):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log("matplotlib is not installed (pip install 'levyscore[plot]'): no figure")
+    plt = _pyplot(log)
+    if plt is None:
         return
     levels = 1 - np.geomspace(0.05, 1e-4, 40)
     data = curves[("data", "")]

@@ -58,6 +58,15 @@ Domain and fall-back
     quadrature, so results are always right; only their cost changes. At ``y = 0`` the score
     is 0 (``S = -y h``).
 
+Marginal tables
+    The same machinery tabulates the *marginal* score of a data law whose marginal h is
+    known by quadrature (:meth:`levyscore.targets.SubGaussianStable.marginal_score`): a
+    *source* object supplies the direct quadratures, the scale
+    :math:`v(t) + v_0 e^{-2\theta t}` of u (v_0 the data's bulk variance), the radial
+    quantile of the upper edge (1e-7 for the heavy-tailed marginal, whose 1 - 1e-12 quantile
+    lies beyond 1e6) and extra cache-key fields (:class:`ConditionalSource` is the
+    conditional one).
+
 Disk cache
     A table depends only on (D, theta, sigma_G^2, lambda, sigma_A^2), the (clock) time range,
     ``rtol`` and :data:`FORMAT_VERSION`; the SHA-256 of these (exact float hex) names the file
@@ -85,7 +94,7 @@ from ._validation import as_points, as_radii, check_real
 __all__ = ["ScoreTable", "FORMAT_VERSION"]
 
 #: Version of the table layout and build procedure; part of the cache key.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _N = 16  # Chebyshev points per panel and coordinate
 _ROOT_DU = 2.0  # target root-panel width in u
@@ -101,8 +110,8 @@ _U_LO_SMOOTH = 1e-8  # target relative change of h below r_lo (diffusion > 0)
 _CACHE_ENV = "LEVYSCORE_CACHE_DIR"
 
 # layout of the float parameter vector passed to the kernels
-_P_ULO, _P_UHI, _P_TAULO, _P_TAUHI, _P_TLO, _P_THI, _P_VC, _P_2THETA, _P_EXTRAP = range(9)
-_N_PARAMS = 9
+_P_ULO, _P_UHI, _P_TAULO, _P_TAUHI, _P_TLO, _P_THI, _P_VC, _P_2THETA, _P_EXTRAP, _P_V0 = range(10)
+_N_PARAMS = 10
 
 
 # -- kernels ------------------------------------------------------------------------------------
@@ -162,6 +171,8 @@ def _point_h(r, t, params, roots, split, value, child, leaf_of, boxes, coef, wor
     if not (t >= params[_P_TLO] and t <= params[_P_THI]):
         return 0.0, -1
     v = -params[_P_VC] * math.expm1(-params[_P_2THETA] * t)
+    if params[_P_V0] != 0.0:  # scale of a marginal table: v(t) + v0 q (see _Builder.v)
+        v += params[_P_V0] * math.exp(-params[_P_2THETA] * t)
     tau = math.log(t)
     tau = min(max(tau, params[_P_TAULO]), params[_P_TAUHI])
     if r > 0.0:
@@ -247,6 +258,36 @@ def _quadrature_h(proc, r, t, logp=False):
     return lp if logp else h
 
 
+class ConditionalSource:
+    """What the builder needs to tabulate the conditional h of ``proc`` (clock times).
+
+    A *source* provides direct quadratures ``h(r, t)`` and ``logp(r, t)`` at flat radii and
+    clock times, the scale ``v(t) = vc (1 - q) + v0 q`` of the coordinate u, whether h may be
+    extrapolated below the smallest radius (``extrapolate``), the radial quantile that sets
+    the table's upper edge, and the fields it adds to the cache key.
+    """
+
+    quantile = _QUANTILE
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.extrapolate = proc.diffusion > 0.0
+        self.vc = _variance_constant(proc)
+        self.v0 = 0.0
+
+    def h(self, r, t):
+        return _quadrature_h(self.proc, r, t)
+
+    def logp(self, r, t):
+        return _quadrature_h(self.proc, r, t, logp=True)
+
+    def key_fields(self):
+        return []
+
+    def describe(self):
+        return "conditional"
+
+
 def _variance_constant(proc):
     """v(t) = vc (1 - exp(-2 theta t)); returns vc."""
     return (proc.diffusion + proc.jump_rate * proc.jump_var) / (2.0 * proc.theta)
@@ -271,12 +312,14 @@ def _coefficients(values):
     return c
 
 
-def _cache_key(proc, c_lo, c_hi, rtol):
+def _cache_key(source, c_lo, c_hi, rtol):
+    proc = source.proc
     fields = [f"format={FORMAT_VERSION}", f"n={_N}", f"dim={proc.dim}"]
     for name, val in (("theta", proc.theta), ("diffusion", proc.diffusion),
                       ("jump_rate", proc.jump_rate), ("jump_var", proc.jump_var),
                       ("t_lo", c_lo), ("t_hi", c_hi), ("rtol", rtol)):
         fields.append(f"{name}={float(val).hex()}")
+    fields += [f"{name}={val}" for name, val in source.key_fields()]
     return ";".join(fields)
 
 
@@ -337,16 +380,19 @@ def _tree_is_consistent(arrays):
 class _Builder:
     """Adaptive construction and certification of one table (see the module docstring)."""
 
-    def __init__(self, proc, c_lo, c_hi, rtol, seed):
-        self.proc = proc
+    def __init__(self, source, c_lo, c_hi, rtol, seed):
+        self.source = source
+        self.proc = source.proc
         self.c_lo = c_lo
         self.c_hi = c_hi
         self.rtol = rtol
         self.rng = np.random.default_rng(seed)
-        self.vc = _variance_constant(proc)
+        self.vc = source.vc
+        self.v0 = source.v0
         self.tau_lo = math.log(c_lo)
         self.tau_hi = math.log(c_hi)
-        self.extrapolate = proc.diffusion > 0.0
+        self.extrapolate = source.extrapolate
+        self.quantile = source.quantile
         self.n_quadrature = 0
         self.nodes = _chebyshev_points(_N)
         self.lobatto = _lobatto_points(_N)
@@ -354,14 +400,18 @@ class _Builder:
     # quadrature with bookkeeping
     def quad(self, r, t):
         self.n_quadrature += r.shape[0]
-        return _quadrature_h(self.proc, r, t)
+        return self.source.h(r, t)
 
     def quad_logp(self, r, t):
         self.n_quadrature += r.shape[0]
-        return _quadrature_h(self.proc, r, t, logp=True)
+        return self.source.logp(r, t)
 
     def v(self, t):
-        return -self.vc * np.expm1(-2.0 * self.proc.theta * t)
+        """Scale^2 of u: v(t) (section 8), plus v0 q for a marginal (the data's share)."""
+        v = -self.vc * np.expm1(-2.0 * self.proc.theta * t)
+        if self.v0 != 0.0:
+            v = v + self.v0 * np.exp(-2.0 * self.proc.theta * t)
+        return v
 
     def to_rt(self, u, tau):
         t = np.exp(tau)
@@ -419,7 +469,8 @@ class _Builder:
             # stop past the bulk (the peak at least 1 below the top) once the integrand is
             # negligible at the top
             past_peak = np.argmax(np.where(np.isnan(g), -np.inf, g), axis=1) < u.shape[0] - 10
-            if (np.all(past_peak) and np.all(g[:, -1] < math.log(1e-16))) or u0 > 40.0:
+            if (np.all(past_peak) and np.all(g[:, -1] < math.log(1e-4 * self.quantile))) \
+                    or u0 > 40.0:
                 break
         dens = np.exp(g)
         pieces = 0.5 * step * (dens[:, 1:] + dens[:, :-1])
@@ -427,7 +478,7 @@ class _Builder:
         tail[:, :-1] = np.cumsum(pieces[:, ::-1], axis=1)[:, ::-1]  # tail[k] = int beyond u[k]
         quantile = np.empty(t.shape[0])
         for i in range(t.shape[0]):
-            above = np.flatnonzero(tail[i] > _QUANTILE)
+            above = np.flatnonzero(tail[i] > self.quantile)
             quantile[i] = u[min(above[-1] + 1, u.shape[0] - 1)] if above.shape[0] else u[0]
         return float(np.max(quantile)) + _U_MARGIN
 
@@ -497,6 +548,7 @@ class _Builder:
         params[_P_TLO], params[_P_THI] = self.c_lo, self.c_hi
         params[_P_VC], params[_P_2THETA] = self.vc, 2.0 * self.proc.theta
         params[_P_EXTRAP] = 1.0 if self.extrapolate else 0.0
+        params[_P_V0] = self.v0
         return {
             "params": params,
             "roots": np.array([nu0, nt0], dtype=np.int64),
@@ -657,8 +709,9 @@ class ScoreTable:
         Cache file, or None when the cache was not used.
     """
 
-    def __init__(self, process, t_min, t_max, rtol, arrays, *, from_cache, path):
-        self._process = process
+    def __init__(self, source, t_min, t_max, rtol, arrays, *, from_cache, path):
+        self._source = source
+        self._process = source.proc
         self._t_min = t_min
         self._t_max = t_max
         self._rtol = rtol
@@ -708,6 +761,13 @@ class ScoreTable:
             raise ValueError(f"process has route {process.route!r}: its score is a closed form, "
                              "cheap to evaluate directly, so no table is needed (use "
                              "process.score)")
+        return cls._build_source(ConditionalSource(process), t_min, t_max, cache_dir=cache_dir,
+                                 cache=cache, rtol=rtol)
+
+    @classmethod
+    def _build_source(cls, source, t_min, t_max, *, cache_dir=None, cache=True, rtol=1e-6):
+        """:meth:`build` for any source (conditional, or a target's marginal)."""
+        process = source.proc
         t_min = check_real("t_min", t_min, positive=True)
         t_max = check_real("t_max", t_max, positive=True)
         if not t_min < t_max:
@@ -722,7 +782,7 @@ class ScoreTable:
         if not (math.isfinite(c_lo) and math.isfinite(c_hi) and 0.0 < c_lo < c_hi):
             raise ValueError(f"the clock maps [t_min, t_max] to [{c_lo}, {c_hi}], which is not a "
                              "finite positive interval")
-        key = _cache_key(process, c_lo, c_hi, rtol)
+        key = _cache_key(source, c_lo, c_hi, rtol)
         path = None
         if cache:
             folder = _cache_directory(cache_dir)
@@ -730,9 +790,9 @@ class ScoreTable:
             path = os.path.join(folder, f"scoretable-{digest}.npz")
             arrays = _load(path, key, rtol)
             if arrays is not None:
-                return cls(process, t_min, t_max, rtol, arrays, from_cache=True, path=path)
+                return cls(source, t_min, t_max, rtol, arrays, from_cache=True, path=path)
         start = time.perf_counter()
-        builder = _Builder(process, c_lo, c_hi, rtol, int(hashlib.sha256(key.encode())
+        builder = _Builder(source, c_lo, c_hi, rtol, int(hashlib.sha256(key.encode())
                                                           .hexdigest()[:16], 16))
         arrays, max_err, n_check = builder.build()
         elapsed = time.perf_counter() - start
@@ -745,7 +805,7 @@ class ScoreTable:
                 warnings.warn(f"could not write the score-table cache {path}: {exc}",
                               RuntimeWarning, stacklevel=2)
                 path = None
-        return cls(process, t_min, t_max, rtol, arrays, from_cache=False, path=path)
+        return cls(source, t_min, t_max, rtol, arrays, from_cache=False, path=path)
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -853,7 +913,7 @@ class ScoreTable:
         table_h(flat, tt, *self._kernel_args, out, leaf)
         miss = np.flatnonzero(leaf == -1)
         if miss.shape[0]:
-            out[miss] = _quadrature_h(self._process, flat[miss], tt[miss] if tt.shape[0] > 1
+            out[miss] = self._source.h(flat[miss], tt[miss] if tt.shape[0] > 1
                                       else np.full(miss.shape, tt[0]))
         return out.reshape(shape)
 
@@ -909,14 +969,17 @@ class ScoreTable:
         miss = np.flatnonzero(leaf == -1)
         if miss.shape[0]:
             r = np.sqrt(np.einsum("ij,ij->i", y2[miss], y2[miss]))
-            hm = _quadrature_h(self._process, r, tt[miss] if tt.shape[0] > 1
+            hm = self._source.h(r, tt[miss] if tt.shape[0] > 1
                                else np.full(miss.shape, tt[0]))
             out[miss] = -y2[miss] * hm[:, None]
         return out.reshape(y.shape)
 
     def __repr__(self):
-        return (f"ScoreTable({self._process!r}, t_min={self._t_min!r}, t_max={self._t_max!r}, "
-                f"panels={self.n_panels}, max_rel_error={self.max_rel_error:.2e})")
+        what = self._source.describe()
+        kind = "" if what == "conditional" else f"marginal of {what}, "
+        return (f"ScoreTable({kind}{self._process!r}, t_min={self._t_min!r}, "
+                f"t_max={self._t_max!r}, panels={self.n_panels}, "
+                f"max_rel_error={self.max_rel_error:.2e})")
 
 
 # -- cache files ----------------------------------------------------------------------------------

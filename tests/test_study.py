@@ -1,0 +1,51 @@
+"""The heavy-tail study's error budget (levyscore._study): columns, and the score-error metric."""
+import math
+
+import numpy as np
+
+import levyscore
+from levyscore import _study
+from levyscore.targets import SubGaussianStable
+
+
+def test_score_error_metric_is_exact():
+    # E|s - S|^2 / E|S|^2 is 0 for s = S and exactly (1 - c)^2 for s = c S, overall and in the
+    # tail region, at every time: the metric cannot hide a wrong score.
+    proc = levyscore.JumpDiffusion(2, diffusion=2.0, jump_rate=0.0)
+    exact = proc.transition(1.0).score  # any callable of (x, t) works; t is ignored here
+
+    def s_exact(x, t):
+        return exact(x)
+
+    def s_half(x, t):
+        return 0.5 * exact(x)
+
+    data = SubGaussianStable().sample(2000, rng=3)
+    times = np.array([0.01, 1.0])
+    err, tail = _study.score_error(proc, s_exact, s_exact, data, times, 0)
+    assert np.all(err == 0) and np.all(tail == 0)
+    err, tail = _study.score_error(proc, s_half, s_exact, data, times, 0)
+    np.testing.assert_allclose(err, 0.25, rtol=1e-12)
+    np.testing.assert_allclose(tail, 0.25, rtol=1e-12)
+
+
+def test_study_reports_the_error_budget(tmp_path, monkeypatch):
+    # A tiny run with the Gaussian model only (its oracle table builds in seconds): every
+    # record carries the floor, oracle and learned metrics and the score errors, all finite,
+    # and the table prints the four groups of columns.
+    monkeypatch.setenv("LEVYSCORE_CACHE_DIR", str(tmp_path))
+    cfg = _study.StudyConfig(n_train=400, n_test=400, n_generate=400, epochs=1, batch_size=200,
+                             hidden=(8,), steps=5, seeds=(0,), energy_points=200,
+                             oracle_rtol=1e-4, n_err_times=3, n_err_points=300)
+    gauss = levyscore.JumpDiffusion(2, diffusion=0.0).equivalent_gaussian()
+    records = _study.run_study(cfg, models={"gaussian": gauss}, log=lambda msg: None)
+    assert [r["sampler"] for r in records] == ["ODE", "SDE"]
+    for rec in records:
+        for key in ("floor_energy", "oracle_energy", "energy", "score_err", "score_err_tail"):
+            assert math.isfinite(rec[key]) and rec[key] >= 0, key
+        assert len(rec["score_err_t"]) == 3
+    # the floor compares two data sets of the same law: far below a 1-epoch network's error
+    assert records[0]["floor_energy"] < records[0]["energy"]
+    table = _study.format_table(_study.summarize(records))
+    assert "floor" in table and "oracle" in table and "score error" in table
+    assert table.count("\n") == 3
