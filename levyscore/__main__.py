@@ -30,13 +30,39 @@ def _study_cmd(args):
         raise SystemExit(f"unknown study {args.name!r}; available: heavy-tail")
     cfg = _study.DEMO if args.quick else _study.FULL
     if args.seeds is not None:
+        if args.seeds < 1:
+            raise SystemExit(f"--seeds must be >= 1, got {args.seeds}")
         cfg = dataclasses.replace(cfg, seeds=tuple(range(args.seeds)))
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise SystemExit(f"--epochs must be >= 1, got {args.epochs}")
+        cfg = dataclasses.replace(cfg, epochs=args.epochs)
+    if args.activation is not None:
+        cfg = dataclasses.replace(cfg, activation=args.activation)
+    if args.hidden is not None:
+        cfg = dataclasses.replace(cfg, hidden=tuple(int(h) for h in args.hidden.split(",")))
+    steps = None
+    if args.steps:
+        steps = tuple(int(k) for k in args.steps.split(","))
+        if min(steps) < 1:
+            raise SystemExit(f"--steps must be positive integers, got {args.steps}")
     t0 = time.perf_counter()
+    if args.protocol == "paper":
+        from levyscore import _paper
+
+        table = _paper.run(seeds=cfg.seeds, quick=args.quick)
+        print(table)
+        print(f"wall time {time.perf_counter() - t0:.0f} s")
+        if args.out:
+            with open(args.out, "w") as fh:
+                fh.write(table + "\n")
+        return 0
     if args.sweep:
-        records = _study.run_sweep(cfg)
+        records = _study.run_sweep(cfg, results=args.results,
+                                   **({"steps": steps} if steps else {}))
         print("\n".join(_study.sweep_report(records)))
     else:
-        records = _study.run_study(cfg, figure=args.figure)
+        records = _study.run_study(cfg, figure=args.figure, steps=steps, results=args.results)
     table = _study.format_table(_study.summarize(records))
     print(table)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
@@ -66,6 +92,18 @@ def main(argv=None):
     p_study.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3)")
     p_study.add_argument("--figure", default=None, help="write the tail-quantile figure (PNG) here")
     p_study.add_argument("--out", default=None, help="write the Markdown table here")
+    p_study.add_argument("--steps", default=None,
+                         help="comma-separated step counts (default: 100; the sweep: 10,25,50,100,200)")
+    p_study.add_argument("--epochs", type=int, default=None, help="training epochs (default 60)")
+    p_study.add_argument("--activation", choices=("relu", "tanh"), default=None,
+                         help="hidden-layer nonlinearity of the score network (default relu)")
+    p_study.add_argument("--hidden", default=None,
+                         help="comma-separated hidden widths of the score network (default 128,128)")
+    p_study.add_argument("--results", default=None,
+                         help="JSON-lines file: append each finished unit, skip those already there "
+                              "(resumable runs)")
+    p_study.add_argument("--protocol", choices=("levyscore", "paper"), default="levyscore",
+                         help="'paper': the published notebook's pipeline (see docs/results.md)")
     p_study.set_defaults(func=_study_cmd)
     p_bench = sub.add_parser("bench", help="benchmarks against NumPy/SciPy baselines")
     p_bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")

@@ -31,6 +31,7 @@ Run with ``python -m levyscore study heavy-tail`` (``--sweep`` varies the jump r
 matched equivalent variance); ``python -m levyscore demo`` is a small, quick version.
 """
 import dataclasses
+import json
 import math
 import os
 import sys
@@ -51,6 +52,7 @@ class StudyConfig:
     epochs: int = 60
     batch_size: int = 1024
     hidden: tuple = (128, 128)
+    activation: str = "relu"
     steps: int = 100
     grid: str = "log"  # geometric time steps: the data's scale forms at t << 1
     seeds: tuple = (0, 1, 2)
@@ -148,7 +150,33 @@ def score_error(proc, learned, exact, data, times, rng):
     return err, tail
 
 
-def run_study(cfg=FULL, *, models=None, log=None, figure=None):
+def _load_results(path):
+    """Records already in a results file (JSON lines), or [] without one."""
+    if not path or not os.path.exists(path):
+        return []
+    out = []
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # a line cut by an interruption: that unit is recomputed
+    return out
+
+
+def _append_results(path, records):
+    """Append one finished unit's records (JSON lines), flushed to disk."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "a") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, results=None):
     """Train and sample every model for every seed; return the per-run records.
 
     Parameters
@@ -160,6 +188,14 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None):
         Progress printer (default: standard error).
     figure : str, optional
         Path of a PNG of log tail quantiles (needs matplotlib; skipped with a message if absent).
+    steps : sequence of int, optional
+        Step counts to sample with (default ``(cfg.steps,)``); each model is trained once per
+        seed and sampled at every step count.
+    results : str, optional
+        A JSON-lines file: the records of every finished (seed, model) unit are appended to it
+        as soon as the unit ends, and units already in it are not run again, so an interrupted
+        run resumes where it stopped. A unit is identified by seed, model name and the step
+        counts; change the file when changing the configuration.
     """
     import levyscore
     from .learn import fit_score
@@ -167,17 +203,28 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None):
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     models = models or _models(cfg)
+    steps = tuple(int(k) for k in (steps or (cfg.steps,)))
     data_law = SubGaussianStable(alpha=cfg.alpha, variance=cfg.data_variance, dim=2)
+    done = _load_results(results)
     records = []
     curves = {}
     oracles = {}
     err_times = np.geomspace(cfg.t_min, cfg.T, cfg.n_err_times)
     for seed in cfg.seeds:
-        train = data_law.sample(cfg.n_train, rng=np.random.SeedSequence([seed, 0]))
-        test = data_law.sample(cfg.n_test, rng=np.random.SeedSequence([seed, 1]))
-        floor = _metrics(data_law.sample(cfg.n_generate, rng=np.random.SeedSequence([seed, 4])),
-                         test, cfg, seed)
+        train = test = floor = None
         for name, proc in models.items():
+            unit = [r for r in done if r["seed"] == seed and r["model"] == name
+                    and r["steps"] in steps]
+            if len(unit) == 2 * len(steps):
+                records += unit
+                log(f"seed {seed} {name}: already in {results}, skipped")
+                continue
+            if train is None:
+                train = data_law.sample(cfg.n_train, rng=np.random.SeedSequence([seed, 0]))
+                test = data_law.sample(cfg.n_test, rng=np.random.SeedSequence([seed, 1]))
+                floor = _metrics(data_law.sample(cfg.n_generate,
+                                                 rng=np.random.SeedSequence([seed, 4])),
+                                 test, cfg, seed)
             if cfg.oracle and name not in oracles:
                 oracles[name] = _oracle_score(proc, data_law, cfg, log)
             t0 = time.perf_counter()
@@ -185,7 +232,7 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None):
             learned = fit_score(proc, train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                                 hidden=cfg.hidden, T=cfg.T, t_min=cfg.t_min,
                                 rng=np.random.SeedSequence([seed, 2]), progress=False,
-                                conditional_score=cond)
+                                conditional_score=cond, activation=cfg.activation)
             t_train = time.perf_counter() - t0
             budget = {}
             if cfg.oracle:
@@ -194,34 +241,41 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None):
                 budget = dict(score_err=float(np.mean(err)), score_err_tail=float(np.mean(tail)),
                               score_err_t=err.tolist(), score_err_tail_t=tail.tolist(),
                               err_times=err_times.tolist())
-            for sampler, eta in (("ODE", 0.0), ("SDE", 1.0)):
-                def generate(score):
-                    return levyscore.sample_reverse(proc, score, cfg.n_generate, steps=cfg.steps,
-                                                    T=cfg.T, t_min=cfg.t_min, solver="exp-euler",
-                                                    eta=eta, grid=cfg.grid,
-                                                    rng=np.random.SeedSequence([seed, 3]))
+            unit = []
+            for k in steps:
+                for sampler, eta in (("ODE", 0.0), ("SDE", 1.0)):
+                    def generate(score):
+                        return levyscore.sample_reverse(proc, score, cfg.n_generate, steps=k,
+                                                        T=cfg.T, t_min=cfg.t_min,
+                                                        solver="exp-euler", eta=eta,
+                                                        grid=cfg.grid,
+                                                        rng=np.random.SeedSequence([seed, 3]))
 
-                gen = generate(learned)
-                rec = dict(model=name, sampler=sampler, seed=seed, steps=cfg.steps,
-                           train_s=t_train, **_metrics(gen, test, cfg, seed), **budget)
-                rec.update({f"floor_{k}": v for k, v in floor.items()})
-                if cfg.oracle:
-                    ora = _metrics(generate(oracles[name]), test, cfg, seed)
-                    rec.update({f"oracle_{k}": v for k, v in ora.items()})
-                records.append(rec)
-                if seed == cfg.seeds[0]:
-                    curves[(name, sampler)] = gen
-                extra = ""
-                if cfg.oracle:
-                    extra = (f", oracle msle(paper) {rec['oracle_msle_paper']:.4g}, score error "
-                             f"{rec['score_err']:.3g} (tail {rec['score_err_tail']:.3g})")
-                log(f"seed {seed} {name:>14} {sampler}: msle(paper) {rec['msle_paper']:.4g}, "
-                    f"msle(levels) {rec['msle_levels']:.4g}, energy {rec['energy']:.4g} "
-                    f"(train {t_train:.0f} s){extra}")
-        if seed == cfg.seeds[0]:
+                    gen = generate(learned)
+                    rec = dict(model=name, sampler=sampler, seed=seed, steps=k,
+                               train_s=t_train, **_metrics(gen, test, cfg, seed), **budget)
+                    rec.update({f"floor_{key}": v for key, v in floor.items()})
+                    if cfg.oracle:
+                        ora = _metrics(generate(oracles[name]), test, cfg, seed)
+                        rec.update({f"oracle_{key}": v for key, v in ora.items()})
+                    unit.append(rec)
+                    if seed == cfg.seeds[0] and k == steps[-1]:
+                        curves[(name, sampler)] = gen
+                    extra = ""
+                    if cfg.oracle:
+                        extra = (f", oracle msle(paper) {rec['oracle_msle_paper']:.4g}, score "
+                                 f"error {rec['score_err']:.3g} (tail {rec['score_err_tail']:.3g})")
+                    log(f"seed {seed} {name:>14} {sampler} {k:>3} steps: msle(paper) "
+                        f"{rec['msle_paper']:.4g}, msle(levels) {rec['msle_levels']:.4g}, "
+                        f"energy {rec['energy']:.4g} (train {t_train:.0f} s){extra}")
+            records += unit
+            if results:
+                _append_results(results, unit)
+        if seed == cfg.seeds[0] and test is not None:
             curves[("data", "")] = test
     if figure:
-        _figure(curves, figure, log)
+        if len(curves) > 1:
+            _figure(curves, figure, log)
         if cfg.oracle:
             _score_error_figure(records, _sibling(figure, "_score_error"), log)
     return records
@@ -251,7 +305,8 @@ def _score_error_figure(records, path, log):
         return
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
     for model in dict.fromkeys(r["model"] for r in records):
-        sel = [r for r in records if r["model"] == model and r["sampler"] == "ODE"]
+        sel = [r for r in records if r["model"] == model and r["sampler"] == "ODE"
+               and r["steps"] == records[0]["steps"]]
         t = np.array(sel[0]["err_times"])
         for ax, key in zip(axes, ("score_err_t", "score_err_tail_t")):
             vals = np.array([r[key] for r in sel])
@@ -260,7 +315,7 @@ def _score_error_figure(records, path, log):
     axes[1].set_title("relative score error, tail (|x| > 0.99 quantile)")
     for ax in axes:
         ax.set_xlabel("t")
-    axes[0].set_ylabel("E|s - S|^2 / E|S|^2")
+    axes[0].set_ylabel("E|s - S|^2 / E|S|^2 (mean over seeds)")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -343,43 +398,83 @@ def _figure(curves, path, log):
     log(f"figure written to {path}")
 
 
-def run_sweep(cfg=FULL, *, jump_rates=(0.25, 0.5, 1.0, 2.0, 4.0), steps=(25, 100), log=None):
+#: Step counts of the sweep (issue 9: 10 to 200, ODE and SDE).
+SWEEP_STEPS = (10, 25, 50, 100, 200)
+SWEEP_RATES = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def sweep_models(cfg, jump_rates=SWEEP_RATES):
+    """Pure-jump models with ``jump_var = sigma_eq^2 / lambda`` and their equivalent Gaussian."""
+    sigma_eq2 = cfg.jump_rate * cfg.jump_var
+    models = {}
+    for lam in jump_rates:
+        models[f"pure-jump lambda={lam:g}"] = _models(cfg, lam, sigma_eq2 / lam)["pure-jump"]
+    models["gaussian"] = _models(cfg)["gaussian"]
+    return models
+
+
+def run_sweep(cfg=FULL, *, jump_rates=SWEEP_RATES, steps=SWEEP_STEPS, log=None, results=None):
     """Vary the jump rate at matched sigma_eq^2 = lambda sigma_A^2 and the step count.
 
     Pure-jump models with ``jump_var = sigma_eq^2 / lambda`` against their common equivalent
-    Gaussian model; returns records like :func:`run_study`.
+    Gaussian model; each model is trained once per seed and sampled at every step count.
+    ``results`` makes the sweep resumable (see :func:`run_study`). Returns records like
+    :func:`run_study`.
     """
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    sigma_eq2 = cfg.jump_rate * cfg.jump_var
-    records = []
-    for k in steps:
-        sub = dataclasses.replace(cfg, steps=k)
-        models = {}
-        for lam in jump_rates:
-            models[f"pure-jump lambda={lam:g}"] = _models(sub, lam, sigma_eq2 / lam)["pure-jump"]
-        models["gaussian"] = _models(sub)["gaussian"]
-        records += run_study(sub, models=models, log=log)
-    return records
+    return run_study(cfg, models=sweep_models(cfg, jump_rates), log=log, steps=steps,
+                     results=results)
 
 
-def sweep_report(records):
-    """Lines saying, per step count and sampler, where the jump model beats the Gaussian one."""
+# two-sided 97.5% Student-t quantiles by degrees of freedom (for 95% intervals over seeds)
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+         9: 2.262, 10: 2.228}
+
+
+def paired_ratio(gauss, jump):
+    """Geometric-mean ratio Gaussian/jump over seeds and its 95% interval (paired by seed).
+
+    Each seed shares data, network initialisation and sampler noise between the two models,
+    so the log ratios are paired; the interval is the Student-t interval of their mean.
+    Returns (ratio, lo, hi, n) with nan bounds for fewer than 2 seeds.
+    """
+    lr = np.log(np.asarray(gauss, dtype=float)) - np.log(np.asarray(jump, dtype=float))
+    n = lr.size
+    mean = float(np.mean(lr))
+    if n < 2:
+        return math.exp(mean), math.nan, math.nan, n
+    half = _T975.get(n - 1, 1.96) * float(np.std(lr, ddof=1)) / math.sqrt(n)
+    return math.exp(mean), math.exp(mean - half), math.exp(mean + half), n
+
+
+def sweep_report(records, metric="msle_paper"):
+    """Lines saying, per step count and sampler, where the jump model beats the Gaussian one.
+
+    The factor is the geometric mean over seeds of Gaussian/jump for ``metric`` (learned and,
+    when present, oracle), with its paired 95% interval: a jump model "wins" when the whole
+    interval lies above 1, "loses" when below, and otherwise the difference is not resolved.
+    """
     lines = []
     for k in sorted({r["steps"] for r in records}):
         for sampler in ("ODE", "SDE"):
             sel = [r for r in records if r["steps"] == k and r["sampler"] == sampler]
-            gauss = np.array([r["msle_paper"] for r in sel if r["model"] == "gaussian"])
+            by_seed = {r["seed"]: r for r in sel if r["model"] == "gaussian"}
             for model in sorted({r["model"] for r in sel} - {"gaussian"}):
-                vals = np.array([r["msle_paper"] for r in sel if r["model"] == model])
-                if np.isnan(vals).any() or np.isnan(gauss).any():
-                    lines.append(f"steps={k:>3} {sampler}: {model}: undefined (a generated upper "
-                                 f"quantile <= 0 in {int(np.isnan(vals).sum())} of {vals.size} "
-                                 f"seeds)")
-                    continue
-                ratio = np.mean(gauss) / np.mean(vals)
-                spread = np.std(vals, ddof=1) if vals.size > 1 else math.nan
-                verdict = "wins" if ratio > 1 else "loses"
-                lines.append(f"steps={k:>3} {sampler}: {model} {verdict}: tail MSLE "
-                             f"{np.mean(vals):.3g} ± {spread:.2g} vs Gaussian {np.mean(gauss):.3g} "
-                             f"(Gaussian/jump = {ratio:.2f})")
+                parts = []
+                for prefix, label in (("", "learned"), ("oracle_", "oracle")):
+                    key = prefix + metric
+                    pairs = [(by_seed[r["seed"]][key], r[key]) for r in sel
+                             if r["model"] == model and r["seed"] in by_seed and key in r]
+                    if not pairs:
+                        continue
+                    ok = [(g, j) for g, j in pairs if np.isfinite(g) and np.isfinite(j) and g > 0
+                          and j > 0]
+                    if len(ok) < len(pairs):
+                        parts.append(f"{label}: undefined in {len(pairs) - len(ok)} of "
+                                     f"{len(pairs)} seeds")
+                        continue
+                    ratio, lo, hi, n = paired_ratio([g for g, _ in ok], [j for _, j in ok])
+                    verdict = "wins" if lo > 1 else "loses" if hi < 1 else "not resolved"
+                    parts.append(f"{label}: {verdict}, Gaussian/jump = {ratio:.2f} "
+                                 f"[{lo:.2f}, {hi:.2f}] ({n} seeds)")
+                lines.append(f"steps={k:>3} {sampler}: {model}: " + "; ".join(parts))
     return lines

@@ -15,17 +15,30 @@ Independent routes used here
 """
 import math
 
+import numba
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
 import levyscore
-from levyscore._mixture import mixture_logpdf_h
+from levyscore._mixture import _point_logpdf_h
 from levyscore._stable import _log_density_series, _log_density_zolotarev, positive_stable_logpdf
 from levyscore._stable_marginal import StableMarginalSource, mixing_grid
 from levyscore.targets import SubGaussianStable
 
 TARGET = SubGaussianStable(alpha=1.7, variance=0.05, dim=2)
+
+
+@numba.njit(cache=True)
+def _conditional_on_z(r, t, theta, diffusion, lam, b2, extra):
+    """(log p, h) of the transition law plus N(0, extra_i I) at radius r, one row per extra_i."""
+    n = extra.shape[0]
+    lp = np.empty(n)
+    h = np.empty(n)
+    buf = np.empty(3)
+    for i in range(n):
+        lp[i], h[i] = _point_logpdf_h(r, t, 2, theta, diffusion, lam, b2, extra[i], buf)
+    return lp, h
 PURE = levyscore.JumpDiffusion(2, diffusion=0.0)
 JD = levyscore.JumpDiffusion(2)
 GAUSS = PURE.equivalent_gaussian()
@@ -107,20 +120,12 @@ def test_monte_carlo_over_z(name):
     n = 40_000
     z = TARGET.sample_mixing(n, rng=77)
     t = 0.05
-    tc = np.full(n, t)
     q = math.exp(-2 * proc.theta * t)
     src = StableMarginalSource(TARGET, proc)
     b2 = proc.b ** 2 if proc.jump_rate > 0 else 0.0
     for r in (0.05, 0.4, 2.5):
-        p = np.empty(n)
-        h = np.empty(n)
-        lp = np.empty(n)
-        rr = np.full(n, r)
-        # one extra variance per draw: call the kernel row by row in blocks of equal extra
-        for i in range(n):
-            mixture_logpdf_h(rr[i:i + 1], tc[i:i + 1], 2, proc.theta, proc.diffusion,
-                             proc.jump_rate, b2, TARGET.variance * q * z[i], lp[i:i + 1],
-                             h[i:i + 1])
+        lp, h = _conditional_on_z(r, t, proc.theta, proc.diffusion, proc.jump_rate, b2,
+                                  TARGET.variance * q * z)
         p = np.exp(lp)
         num = p * h
         lp_q, h_q = src._eval(np.array([r]), t)

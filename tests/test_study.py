@@ -49,3 +49,68 @@ def test_study_reports_the_error_budget(tmp_path, monkeypatch):
     table = _study.format_table(_study.summarize(records))
     assert "floor" in table and "oracle" in table and "score error" in table
     assert table.count("\n") == 3
+
+
+def _tiny(**kw):
+    base = dict(n_train=300, n_test=300, n_generate=300, epochs=1, batch_size=150, hidden=(8,),
+                steps=4, seeds=(0,), energy_points=150, oracle=False)
+    base.update(kw)
+    return _study.StudyConfig(**base)
+
+
+def test_results_file_makes_runs_resumable(tmp_path):
+    # Finished (seed, model) units are appended as JSON lines and skipped on a rerun, which
+    # then returns the same records; a unit cut short (partial last line) is recomputed.
+    path = tmp_path / "runs.jsonl"
+    gauss = levyscore.JumpDiffusion(2, diffusion=0.0).equivalent_gaussian()
+    models = {"gaussian": gauss}
+    logs = []
+    first = _study.run_study(_tiny(), models=models, steps=(3, 4), results=str(path),
+                             log=logs.append)
+    assert len(first) == 4 and len(path.read_text().splitlines()) == 4
+    logs.clear()
+    again = _study.run_study(_tiny(), models=models, steps=(3, 4), results=str(path),
+                             log=logs.append)
+    assert any("skipped" in m for m in logs)
+    assert [(r["steps"], r["sampler"], r["energy"]) for r in again] == \
+        [(r["steps"], r["sampler"], r["energy"]) for r in first]
+    # cut the file inside its last record: the unit is incomplete and is run again, giving
+    # the same numbers (same seeds)
+    text = path.read_text()
+    path.write_text(text[: len(text) - 20])
+    logs.clear()
+    third = _study.run_study(_tiny(), models=models, steps=(3, 4), results=str(path),
+                             log=logs.append)
+    assert not any("skipped" in m for m in logs)
+    assert [r["energy"] for r in third] == [r["energy"] for r in first]
+
+
+def test_paired_ratio_interval():
+    ratio, lo, hi, n = _study.paired_ratio([2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
+    assert (ratio, lo, hi, n) == (2.0, 2.0, 2.0, 3)
+    # log ratios 0 and log 4: mean log 2, sd log(4)/sqrt(2), t_{0.975, 1} = 12.706
+    ratio, lo, hi, n = _study.paired_ratio([1.0, 4.0], [1.0, 1.0])
+    half = 12.706 * (math.log(4.0) / math.sqrt(2)) / math.sqrt(2)
+    assert math.isclose(ratio, 2.0) and math.isclose(lo, 2.0 * math.exp(-half))
+    assert math.isclose(hi, 2.0 * math.exp(half))
+
+
+def test_sweep_report_verdicts():
+    recs = []
+    for seed, (g, j) in enumerate([(0.4, 0.1), (0.5, 0.12), (0.45, 0.1)]):
+        for model, v in (("gaussian", g), ("pure-jump lambda=1", j)):
+            recs.append(dict(model=model, sampler="ODE", seed=seed, steps=10, msle_paper=v,
+                             oracle_msle_paper=v))
+    (line,) = [x for x in _study.sweep_report(recs) if "ODE" in x]
+    assert "learned: wins" in line and "oracle: wins" in line
+
+
+def test_cli_rejects_bad_study_arguments():
+    import pytest
+
+    from levyscore.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["study", "heavy-tail", "--seeds", "0"])
+    with pytest.raises(SystemExit):
+        main(["study", "heavy-tail", "--steps", "10,-1"])
