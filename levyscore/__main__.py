@@ -39,6 +39,10 @@ def _study_cmd(args):
         cfg = dataclasses.replace(cfg, epochs=args.epochs)
     if args.activation is not None:
         cfg = dataclasses.replace(cfg, activation=args.activation)
+    if args.times is not None:
+        cfg = dataclasses.replace(cfg, times=args.times)
+    if args.grid is not None:
+        cfg = dataclasses.replace(cfg, grid=args.grid)
     if args.hidden is not None:
         cfg = dataclasses.replace(cfg, hidden=tuple(int(h) for h in args.hidden.split(",")))
     steps = None
@@ -97,6 +101,10 @@ def main(argv=None):
     p_study.add_argument("--epochs", type=int, default=None, help="training epochs (default 60)")
     p_study.add_argument("--activation", choices=("relu", "tanh"), default=None,
                          help="hidden-layer nonlinearity of the score network (default relu)")
+    p_study.add_argument("--times", choices=("log", "uniform"), default=None,
+                         help="law of the training times on [t_min, T] (default log)")
+    p_study.add_argument("--grid", choices=("log", "uniform"), default=None,
+                         help="time grid of the samplers (default log)")
     p_study.add_argument("--hidden", default=None,
                          help="comma-separated hidden widths of the score network (default 128,128)")
     p_study.add_argument("--results", default=None,

@@ -53,6 +53,7 @@ class StudyConfig:
     batch_size: int = 1024
     hidden: tuple = (128, 128)
     activation: str = "relu"
+    times: str = "log"  # law of the training times: "log" (log-uniform) or "uniform"
     steps: int = 100
     grid: str = "log"  # geometric time steps: the data's scale forms at t << 1
     seeds: tuple = (0, 1, 2)
@@ -232,7 +233,8 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, resul
             learned = fit_score(proc, train, epochs=cfg.epochs, batch_size=cfg.batch_size,
                                 hidden=cfg.hidden, T=cfg.T, t_min=cfg.t_min,
                                 rng=np.random.SeedSequence([seed, 2]), progress=False,
-                                conditional_score=cond, activation=cfg.activation)
+                                conditional_score=cond, activation=cfg.activation,
+                                times=cfg.times)
             t_train = time.perf_counter() - t0
             budget = {}
             if cfg.oracle:

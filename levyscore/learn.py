@@ -48,7 +48,7 @@ def _robust_scale(data):
 
 
 def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=1,
-                conditional_score=None):
+                conditional_score=None, times="log"):
     """Stream denoising score-matching triples ``(x_t, t, target)`` (MATH.md section 5).
 
     Parameters
@@ -68,6 +68,9 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     conditional_score : callable, optional
         ``(y, t) -> S_cond`` used for the targets; by default ``proc.score``. A tabulated score
         can be passed here for the quadrature routes.
+    times : {"log", "uniform"}
+        Law of the training times on ``[t_min, T]``: log-uniform (default) or uniform (the
+        paper's choice, which spends less of the budget on small t).
 
     Yields
     ------
@@ -88,6 +91,8 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     t_min = check_real("t_min", t_min, positive=True)
     if not t_min < T:
         raise ValueError(f"t_min must be < T, got t_min={t_min}, T={T}")
+    if times not in ("log", "uniform"):
+        raise ValueError(f"times must be 'log' or 'uniform', got {times!r}")
     key = philox_key(rng)
     order_rng = np.random.default_rng(np.random.SeedSequence(list(key) + [1]))
     n = host.shape[0]
@@ -96,7 +101,10 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
         perm = order_rng.permutation(n)
         for a in range(0, n, batch_size):
             x0 = np.ascontiguousarray(host[perm[a:a + batch_size]])
-            t = np.exp(order_rng.uniform(math.log(t_min), math.log(T), size=x0.shape[0]))
+            if times == "log":
+                t = np.exp(order_rng.uniform(math.log(t_min), math.log(T), size=x0.shape[0]))
+            else:
+                t = order_rng.uniform(t_min, T, size=x0.shape[0])
             # targets at the exact increments y (not x_t - e^{-theta t} x0, whose rounding
             # would move the atom y = 0 to |y| ~ 1e-16, where S is huge), atom rule included
             x_t, target = proc.dsm_pairs(x0, t, rng=np.random.SeedSequence(list(key)), start=counter,
@@ -157,7 +165,7 @@ class LearnedScore:
 
 def fit_score(proc, data, *, epochs=20, batch_size=512, hidden=(128, 128), T=10.0, t_min=1e-3,
               learning_rate=1e-3, rng=None, progress=True, conditional_score=None,
-              activation="relu"):
+              activation="relu", times="log"):
     """Train an MLP on (x, t) -> generalized score with the MSE loss of MATH.md section 5.
 
     Parameters
@@ -181,6 +189,8 @@ def fit_score(proc, data, *, epochs=20, batch_size=512, hidden=(128, 128), T=10.
         Print one line per epoch (loss) on standard error.
     conditional_score : callable, optional
         ``(y, t) -> S_cond``; see :func:`dsm_batches` (e.g. a tabulated score).
+    times : {"log", "uniform"}
+        Law of the training times (see :func:`dsm_batches`).
     activation : {"relu", "tanh"}
         Hidden-layer nonlinearity. A ReLU network extrapolates linearly in x, a tanh network
         saturates; on heavy-tailed data, whose score decays in the tails, tanh fits the tails
@@ -207,7 +217,7 @@ def fit_score(proc, data, *, epochs=20, batch_size=512, hidden=(128, 128), T=10.
                            check_real("T", T, positive=True))
     n_batches = max(1, math.ceil(data.shape[0] / max(1, batch_size)))
     batches = dsm_batches(proc, data, batch_size, T=T, t_min=t_min, rng=np.random.SeedSequence(list(key)),
-                          epochs=epochs, conditional_score=conditional_score)
+                          epochs=epochs, conditional_score=conditional_score, times=times)
     for epoch in range(epochs):
         total = 0.0
         for _ in range(n_batches):

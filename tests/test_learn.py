@@ -78,3 +78,21 @@ def test_learn_bad_input():
         next(dsm_batches(proc, np.ones((5, 2)), 2, T=1.0, t_min=2.0))
     with pytest.raises(ValueError, match=r"^learning_rate "):
         fit_score(proc, np.ones((5, 2)), learning_rate=-1.0)
+
+
+def test_uniform_training_times_and_validation():
+    # times="uniform" draws t uniformly on [t_min, T]: the batch means of t must match
+    # (t_min + T) / 2 within 6 sd of the uniform law (sd (T - t_min) / sqrt(12 n)).
+    import levyscore
+    from levyscore.learn import dsm_batches, fit_score
+
+    proc = levyscore.JumpDiffusion(2, diffusion=0.0)
+    data = np.zeros((4000, 2))
+    (_, t, _), = list(dsm_batches(proc, data, 4000, T=10.0, t_min=1e-3, rng=1, times="uniform"))
+    assert t.min() >= 1e-3 and t.max() <= 10.0
+    sd = (10.0 - 1e-3) / np.sqrt(12 * t.size)
+    assert abs(t.mean() - (10.0 + 1e-3) / 2) <= 6 * sd
+    with pytest.raises(ValueError, match="times"):
+        next(dsm_batches(proc, data, 10, times="cubic"))
+    with pytest.raises(ValueError, match="activation"):
+        fit_score(proc, data, epochs=1, activation="sigmoid")
