@@ -40,6 +40,7 @@ from ._mixture import _LOG2PI, _logaddexp, _point_logpdf_h, _time_constants
 from ._wlaw import KIND_W, KIND_W_PLUS_EXP, log_density_w
 from ._process import JumpDiffusion
 from ._stable import SERIES_FROM, _log_density_series, _log_density_zolotarev
+from ._table import ScoreTable, _variance_constant
 from ._validation import as_points
 
 __all__ = ["marginal_table", "marginal_logpdf", "marginal_logpdf_h", "ALPHA_RANGE"]
@@ -333,7 +334,7 @@ class StableMarginalSource:
         self.target = target
         self.proc = _check(target, proc)
         self.xs, self.logw = mixing_grid(float(target.alpha), int(target.dim), refine)
-        self.vc = (proc.diffusion + proc.jump_rate * proc.jump_var) / (2.0 * proc.theta)
+        self.vc = _variance_constant(proc)
         self.v0 = 2.0 * target.variance  # bulk scale^2 of the data (its alpha -> 2 limit)
 
     def _eval(self, r, t):
@@ -369,8 +370,6 @@ class StableMarginalSource:
 def marginal_table(target, proc, *, t_min=1e-3, t_max=10.0, rtol=1e-6, cache_dir=None,
                    cache=True):
     """Build (or load) the certified table of the marginal h; see SubGaussianStable.marginal_score."""
-    from ._table import ScoreTable
-
     return ScoreTable._build_source(StableMarginalSource(target, proc), t_min, t_max,
                                     cache_dir=cache_dir, cache=cache, rtol=rtol)
 
