@@ -67,6 +67,8 @@ def _study_cmd(args):
         print("\n".join(_study.sweep_report(records)))
     else:
         records = _study.run_study(cfg, figure=args.figure, steps=steps, results=args.results)
+        if any(r["model"] == "gaussian" for r in records):
+            print("\n".join(_study.sweep_report(records)))
     table = _study.format_table(_study.summarize(records))
     print(table)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
