@@ -102,11 +102,11 @@ def main(argv=None):
                          help="comma-separated step counts (default: 100; the sweep: 10,25,50,100,200)")
     p_study.add_argument("--epochs", type=int, default=None, help="training epochs (default 60)")
     p_study.add_argument("--activation", choices=("relu", "tanh"), default=None,
-                         help="hidden-layer nonlinearity of the score network (default relu)")
+                         help="hidden-layer nonlinearity of the score network (default tanh)")
     p_study.add_argument("--times", choices=("log", "uniform"), default=None,
-                         help="law of the training times on [t_min, T] (default log)")
+                         help="law of the training times on [t_min, T] (default uniform)")
     p_study.add_argument("--grid", choices=("log", "uniform"), default=None,
-                         help="time grid of the samplers (default log)")
+                         help="time grid of the samplers (default uniform)")
     p_study.add_argument("--hidden", default=None,
                          help="comma-separated hidden widths of the score network (default 128,128)")
     p_study.add_argument("--results", default=None,
