@@ -58,21 +58,16 @@ def _study_cmd(args):
         from levyscore import _paper
 
         table = _paper.run(seeds=cfg.seeds, quick=args.quick)
-        print(table)
-        print(f"wall time {time.perf_counter() - t0:.0f} s")
-        if args.out:
-            with open(args.out, "w") as fh:
-                fh.write(table + "\n")
-        return 0
-    if args.sweep:
-        records = _study.run_sweep(cfg, results=args.results,
-                                   **({"steps": steps} if steps else {}))
-        print("\n".join(_study.sweep_report(records)))
     else:
-        records = _study.run_study(cfg, figure=args.figure, steps=steps, results=args.results)
+        if args.sweep:
+            records = _study.run_sweep(cfg, results=args.results,
+                                       **({"steps": steps} if steps else {}))
+        else:
+            records = _study.run_study(cfg, figure=args.figure, steps=steps,
+                                       results=args.results)
         if any(r["model"] == "gaussian" for r in records):
             print("\n".join(_study.sweep_report(records)))
-    table = _study.format_table(_study.summarize(records))
+        table = _study.format_table(_study.summarize(records))
     print(table)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
     if args.out:
