@@ -205,8 +205,13 @@ def _fused_node(r2, dim, s_total, b2, ny, yg, lw0, lw1, work):
     return best0 + math.log(s0), best1 + math.log(s1), best2 + math.log(s2)
 
 
+def floor_node(logw):
+    """First node of the Z-rule where ``Z f_Z`` is within e^-60 of its maximum (computed once)."""
+    return int(np.argmax(logw >= np.max(logw) - 60.0))
+
+
 @nb.njit(cache=True)
-def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, buf, g0, g1,
+def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloor, buf, g0, g1,
                     yg, lw0, lw1, work, nested):
     """(log p, h) of the marginal at radius r and clock time t (module docstring).
 
@@ -237,15 +242,10 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, buf, 
     while klo > 0 and g0[klo - 1] > best - _REGION:
         klo -= 1
     # Below the peak the integrand can be bimodal (a large r explained either by a large Z or
-    # by the W-tail at Z near its mode): walk down at least to where Z f_Z itself is e^-60
-    # below its maximum. Under that f_Z falls super-exponentially, the inner law grows at most
-    # like a power of 1/Z, and the walk stops once the integrand is e^-25 below its maximum.
-    top = -math.inf
-    for k in range(n):
-        top = max(top, logw[k])
-    kfloor = 0
-    while kfloor < n - 1 and logw[kfloor] < top - 60.0:
-        kfloor += 1
+    # by the W-tail at Z near its mode): walk down at least to kfloor, where Z f_Z itself is
+    # e^-60 below its maximum (:func:`floor_node`). Under that f_Z falls super-exponentially,
+    # the inner law grows at most like a power of 1/Z, and the walk stops once the integrand
+    # is e^-25 below its maximum.
     klo = min(klo, kfloor)
     khi = kbest
     while khi < n - 1 and g0[khi + 1] > best - _REGION:
@@ -302,8 +302,8 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, buf, 
 
 
 @nb.njit(cache=True, parallel=True)
-def marginal_logpdf_h(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, logp_out, h_out,
-                      nested=False):
+def marginal_logpdf_h(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloor, logp_out,
+                      h_out, nested=False):
     """Fill ``logp_out`` and ``h_out`` (n,) at radii ``r`` (n,) and clock times ``t`` (n,)."""
     n = r.shape[0]
     for i in nb.prange(n):
@@ -315,7 +315,7 @@ def marginal_logpdf_h(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, log
         lw1 = np.empty(_NY_MAX)
         work = np.empty((3, _NY_MAX))
         lp, hh = _marginal_point(r[i], t[i], dim, theta, diffusion, lam, b2, vdata, xs, logw,
-                                 buf, g0, g1, yg, lw0, lw1, work, nested)
+                                 kfloor, buf, g0, g1, yg, lw0, lw1, work, nested)
         logp_out[i] = lp
         h_out[i] = hh
 
@@ -343,6 +343,7 @@ class StableMarginalSource:
         self.target = target
         self.proc = _check(target, proc)
         self.xs, self.logw = mixing_grid(float(target.alpha), int(target.dim), refine)
+        self.kfloor = floor_node(self.logw)
         self.vc = _variance_constant(proc)
         self.v0 = 2.0 * target.variance  # bulk scale^2 of the data (its alpha -> 2 limit)
 
@@ -355,7 +356,7 @@ class StableMarginalSource:
         if r.shape[0]:
             marginal_logpdf_h(r, t, p.dim, p.theta, p.diffusion, p.jump_rate,
                               p.b ** 2 if p.jump_rate > 0 else 0.0, self.target.variance,
-                              self.xs, self.logw, lp, h, self.nested)
+                              self.xs, self.logw, self.kfloor, lp, h, self.nested)
         return lp, h
 
     def h(self, r, t):

@@ -62,7 +62,7 @@ def test_series_and_zolotarev_agree(a):
         assert abs(_log_density_series(a, z) - _log_density_zolotarev(a, z)) <= 1e-11
 
 
-def test_mixing_rule_mass_and_refinement():
+def test_mixing_rule_mass_and_first_inverse_moment():
     xs, logw = mixing_grid(1.7, 2)
     assert abs(np.exp(logw).sum() - 1.0) <= 1e-11
     # E Z^-1 = Gamma(1 + 1/a) / (2 Gamma(1)) for Z = 2 Z_1 (Laplace transform integrated once)
