@@ -64,10 +64,18 @@ LS_BODY void closed_form_score_body(ls_i64 n, ls_i64 dim, const T* y, double lam
         for (ls_i64 d = 0; d < dim; ++d) {
             r2 += (double)yi[d] * (double)yi[d];
         }
-        double hh = h_fast(sqrt(r2), dim, lam, b, m, latom[row], atom[row],
+        double r = sqrt(r2);
+        if (!(r2 > 1e-290 && r2 < 1e290)) {
+            r = rescaled_norm(yi, dim);
+        }
+        double hh = h_fast(r, dim, lam, b, m, latom[row], atom[row],
                            lw + row * 2 * (m + 1));
-        for (ls_i64 d = 0; d < dim; ++d) {
-            oi[d] = (T)(-hh * (double)yi[d]);
+        if (hh < 1e290) {
+            for (ls_i64 d = 0; d < dim; ++d) {
+                oi[d] = (T)(-hh * (double)yi[d]);
+            }
+        } else {
+            score_row_near_origin(yi, dim, r, lam, b, m, latom[row], lw + row * 2 * (m + 1), oi);
         }
     }
 }

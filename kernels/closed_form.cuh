@@ -149,15 +149,15 @@ LS_HD inline double h_linear(double r, ls_i64 dim, double lam, double b, ls_i64 
     return lam * num / den;
 }
 
-// Numba twin: levyscore._closed_form._point_closed_form
-// (log p, h) of a Bessel-potential mixture at radius r, in log space; log p only if
+// Numba twin: levyscore._closed_form._point_closed_form_log
+// (log p, log h) of a Bessel-potential mixture at radius r, in log space; log p only if
 // want_logp (else 0).
-LS_HD inline void point_closed_form(double r, ls_i64 dim, double lam, double b, ls_i64 m,
-                                    double latom, const double* lw, bool want_logp,
-                                    double* lp_out, double* h_out) {
+LS_HD inline void point_closed_form_log(double r, ls_i64 dim, double lam, double b, ls_i64 m,
+                                        double latom, const double* lw, bool want_logp,
+                                        double* lp_out, double* lh_out) {
     if (r == 0.0) {
         *lp_out = want_logp ? origin_logpdf(dim, m, lw, b) : 0.0;
-        *h_out = 0.0;
+        *lh_out = -ls_inf();
         return;
     }
     double rho = r / b;
@@ -203,7 +203,7 @@ LS_HD inline void point_closed_form(double r, ls_i64 dim, double lam, double b, 
             lse_add(&mx_a, &acc_a, latom + rel);
         }
     }
-    *h_out = lam * exp(mx_a - mx_b) * acc_a / acc_b;
+    *lh_out = log(lam) + (mx_a - mx_b) + log(acc_a / acc_b);
     double lp = 0.0;
     if (want_logp) {
         // -(D/2) log(2 pi b r) as one large term (see the Numba twin)
@@ -213,12 +213,73 @@ LS_HD inline void point_closed_form(double r, ls_i64 dim, double lam, double b, 
     *lp_out = lp;
 }
 
+// Numba twin: levyscore._closed_form._point_closed_form
+// (log p, h) of a Bessel-potential mixture at radius r (h overflows below r ~ 1e-150).
+LS_HD inline void point_closed_form(double r, ls_i64 dim, double lam, double b, ls_i64 m,
+                                    double latom, const double* lw, bool want_logp,
+                                    double* lp_out, double* h_out) {
+    double lh;
+    point_closed_form_log(r, dim, lam, b, m, latom, lw, want_logp, lp_out, &lh);
+    *h_out = exp(lh);
+}
+
+// Numba twin: levyscore._closed_form._h_limit
+// h as rho -> inf: the top order j with a weight dominates, h -> lambda / (2 j).
+LS_HD inline double h_limit(double lam, ls_i64 m, const double* lw) {
+    ls_i64 j = m;
+    while (j > 1 && lw[j] == -ls_inf()) {
+        j -= 1;
+    }
+    return lam / (2.0 * (double)j);
+}
+
+// Numba twin: levyscore._closed_form.rescaled_norm
+// |y| of one row through a power-of-two rescaling (exact): used when sum y^2 over- or
+// underflows (|y| above 1.3e154 or below 1e-145).
+template <typename T>
+LS_HD inline double rescaled_norm(const T* yi, ls_i64 dim) {
+    double big = 0.0;
+    for (ls_i64 d = 0; d < dim; ++d) {
+        double a = fabs((double)yi[d]);
+        if (a > big) {
+            big = a;
+        }
+    }
+    if (big == 0.0) {
+        return 0.0;
+    }
+    int e;
+    frexp(big, &e);
+    double acc = 0.0;
+    for (ls_i64 d = 0; d < dim; ++d) {
+        double u = ldexp((double)yi[d], -e);
+        acc += u * u;
+    }
+    return ldexp(sqrt(acc), e);
+}
+
+// Numba twin: levyscore._closed_form._score_row_near_origin
+// out = -y h(r) where h ~ 1/r^2 overflows (r below ~1e-145): as -(y/r) e^{log h + log r}.
+template <typename T>
+LS_HD inline void score_row_near_origin(const T* yi, ls_i64 dim, double r, double lam, double b,
+                                        ls_i64 m, double latom, const double* lw, T* oi) {
+    double lp_unused, lh;
+    point_closed_form_log(r, dim, lam, b, m, latom, lw, false, &lp_unused, &lh);
+    double rh = exp(lh + log(r));
+    for (ls_i64 d = 0; d < dim; ++d) {
+        oi[d] = (T)(-((double)yi[d] / r) * rh);
+    }
+}
+
 // Numba twin: levyscore._closed_form._h_fast
 // h: the linear-domain fast path, or the log-space evaluation where it cannot be used.
 LS_HD inline double h_fast(double r, ls_i64 dim, double lam, double b, ls_i64 m, double latom,
                            double atom, const double* lw) {
     if (r == 0.0) {
         return 0.0;
+    }
+    if (fabs(r / b) == ls_inf()) {  // math.isinf(r / b)
+        return h_limit(lam, m, lw);
     }
     double hh = h_linear(r, dim, lam, b, m, atom, lw);
     if (hh < 0.0) {

@@ -12,6 +12,8 @@ namespace levyscore {
 // Integer m up to this uses the Binomial-Gamma representation of W
 // (levyscore._forward._BINOMIAL_MAX_M).
 static constexpr ls_i64 BINOMIAL_MAX_M = 64;
+// Jump loop damping floor (levyscore._forward._DAMPING_FLOOR).
+static constexpr double DAMPING_FLOOR = 1e-300;
 
 // Numba twin: levyscore._forward.gaussian_variance
 // s = diffusion (1 - exp(-2 theta t)) / (2 theta), diffusion t at theta = 0.
@@ -92,15 +94,29 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0, ls_u32
             return;
         }
         // the damping e^{-2 theta a} of the current age a, multiplied by u^{1/m} per spacing
+        // below DAMPING_FLOOR (only when q is below it too) the next jump is placed in log
+        // space, counted when it lies inside [0, t], and the loop stops (issue 10, bug 1)
         double inv_m = two_theta / jump_rate;
-        double q = exp(-two_theta * t);
+        double logq = -two_theta * t;
+        double q = exp(logq);
         double damping = 1.0;
         while (true) {
             uniform_pair(c0, c1, c2, block, k0, k1, &u_gap, &u_mark);
+            double previous = damping;
             if (inv_m == 1.0) {
                 damping *= u_gap;
             } else {
                 damping *= exp(inv_m * log(u_gap));
+            }
+            if (damping < DAMPING_FLOOR) {
+                if (q < DAMPING_FLOOR) {
+                    double logd = log(previous) + inv_m * log(u_gap);
+                    if (logd >= logq) {
+                        w += -log(u_mark) * exp(logd);
+                        n += 1;
+                    }
+                }
+                break;
             }
             if (damping < q) {
                 break;

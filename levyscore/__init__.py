@@ -3,7 +3,8 @@
 Exact laws and generalized scores of the jump-diffusion forward process of Baule,
 "Generative modelling with jump-diffusions" (arXiv 2503.06558), exact forward simulation
 with counter-based random numbers, and reverse-time samplers. The mathematics is specified
-in MATH.md; ``docs/math.md`` maps each section to the code that implements it.
+in ``docs/math.md`` (code citations "MATH.md section N" refer to its sections), with the
+checks behind each formula.
 """
 from ._laws import TransitionLaw
 from ._process import JumpDiffusion

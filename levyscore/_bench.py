@@ -279,11 +279,38 @@ def machine_info():
 
 
 def run(names=None, *, n=None, repeat=3, out=print):
-    """Run the named benchmarks (all by default), print a table, return the records."""
+    """Run the named benchmarks (the default set when none), print a table, return the records.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Keys of :data:`BENCHMARKS`; default :data:`DEFAULT`.
+    n : int, optional
+        Problem size, ``>= 1`` (default: each benchmark's own).
+    repeat : int
+        Timed repetitions, ``>= 1`` (the best is kept).
+    out : callable
+        Receives each output line.
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or ``n`` or ``repeat`` not an integer ``>= 1``.
+    """
+    from ._validation import check_count
+
     names = list(DEFAULT) if not names else names
     for name in names:
         if name not in BENCHMARKS:
-            raise ValueError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARKS)}")
+            raise ValueError(f"names: unknown benchmark {name!r}; choose from "
+                             f"{', '.join(BENCHMARKS)}")
+    for label, value in (("n", n), ("repeat", repeat)):
+        if value is not None and check_count(value, label) < 1:
+            raise ValueError(f"{label} must be an integer >= 1, got {value}")
     info = machine_info()
     out("machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
     records = []

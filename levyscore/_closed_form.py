@@ -149,10 +149,19 @@ def _point_closed_form(r, dim, lam, b, m, latom, lw, want_logp):
 
     ``lw`` and ``latom`` from :func:`_weight_table`: p = sum_j w_j g_j^{(b)} and the
     K_{D/2} term of h has coefficient exp(latom) (q^m, the atom, for a transition law).
+    h overflows to inf below r ~ 1e-150 (h ~ 1/r^2); :func:`_point_closed_form_log` gives
+    log h there.
     """
+    lp, lh = _point_closed_form_log(r, dim, lam, b, m, latom, lw, want_logp)
+    return lp, math.exp(lh)
+
+
+@nb.njit(cache=True)
+def _point_closed_form_log(r, dim, lam, b, m, latom, lw, want_logp):
+    """(log p, log h) of a Bessel-potential mixture at radius r (see :func:`_point_closed_form`)."""
     if r == 0.0:
         lp = _origin_logpdf(dim, m, lw, b) if want_logp else 0.0
-        return lp, 0.0
+        return lp, -math.inf
     rho = r / b
     logrho = math.log(rho)
     half = 0.5 * dim
@@ -186,7 +195,7 @@ def _point_closed_form(r, dim, lam, b, m, latom, lw, want_logp):
                 mx_a, acc_a = _lse_add(mx_a, acc_a, ell - math.log(2.0 * j2))
         if k == kstar:
             mx_a, acc_a = _lse_add(mx_a, acc_a, latom + rel)
-    h = lam * math.exp(mx_a - mx_b) * acc_a / acc_b
+    lh = math.log(lam) + (mx_a - mx_b) + math.log(acc_a / acc_b)
     lp = 0.0
     if want_logp:
         # -D log b - (D/2) log(2 pi rho) = -(D/2) log(2 pi b r): one large term instead of
@@ -194,7 +203,36 @@ def _point_closed_form(r, dim, lam, b, m, latom, lw, want_logp):
         # costs ~1e-13 absolute in log p)
         big = half * ((_LOG2PI + math.log(b)) + math.log(r))
         lp = (logk_base - big) + (mx_b + math.log(acc_b))
-    return lp, h
+    return lp, lh
+
+
+@nb.njit(cache=True)
+def _h_limit(lam, m, lw):
+    """h as rho -> inf: the top order j with a weight dominates, h -> lambda / (2 j)
+    (lambda / (2m) = theta for a transition law). Used where r / b overflows."""
+    j = m
+    while j > 1 and lw[0, j] == -math.inf:
+        j -= 1
+    return lam / (2.0 * j)
+
+
+@nb.njit(cache=True)
+def rescaled_norm(y, i, dim):
+    """``|y[i]|`` through a power-of-two rescaling (exact), for rows where ``sum y^2``
+    over- or underflows (``|y|`` above 1.3e154 or below about 1e-145)."""
+    big = 0.0
+    for d in range(dim):
+        a = abs(y[i, d])
+        if a > big:
+            big = a
+    if big == 0.0:
+        return 0.0
+    _, e = math.frexp(big)
+    acc = 0.0
+    for d in range(dim):
+        u = math.ldexp(y[i, d], -e)
+        acc += u * u
+    return math.ldexp(math.sqrt(acc), e)
 
 
 @nb.njit(cache=True)
@@ -202,6 +240,8 @@ def _h_fast(r, dim, lam, b, m, latom, atom, lw):
     """h: the linear-domain fast path, or the log-space evaluation where it cannot be used."""
     if r == 0.0:
         return 0.0
+    if math.isinf(r / b):
+        return _h_limit(lam, m, lw)
     hh = _h_linear(r, dim, lam, b, m, atom, lw)
     if hh < 0.0:
         _, hh = _point_closed_form(r, dim, lam, b, m, latom, lw, False)
@@ -222,9 +262,23 @@ def closed_form_logpdf_h(r, t, dim, theta, lam, b, m, logp_out, h_out):
         else:
             lw = shared
             latom = latom0
+        if math.isinf(r[i] / b):  # log p below -1.8e308; h at its limit
+            logp_out[i] = -math.inf
+            h_out[i] = _h_limit(lam, m, lw)
+            continue
         lp, hh = _point_closed_form(r[i], dim, lam, b, m, latom, lw, True)
         logp_out[i] = lp
         h_out[i] = hh
+
+
+@nb.njit(cache=True)
+def _score_row_near_origin(y, i, dim, r, lam, b, m, latom, lw, out):
+    """``out[i] = -y[i] h(r)`` where h ~ 1/r^2 overflows (r below ~1e-145): as
+    ``-(y/r) e^{log h + log r}``, since the score's magnitude r h does not overflow."""
+    _, lh = _point_closed_form_log(r, dim, lam, b, m, latom, lw, False)
+    rh = math.exp(lh + math.log(r))
+    for d in range(dim):
+        out[i, d] = -(y[i, d] / r) * rh
 
 
 @nb.njit(cache=True, parallel=True)
@@ -247,9 +301,15 @@ def closed_form_score(y, t, theta, lam, b, m, out):
         r2 = 0.0
         for d in range(dim):
             r2 += y[i, d] * y[i, d]
-        hh = _h_fast(math.sqrt(r2), dim, lam, b, m, latom, atom, lw)
-        for d in range(dim):
-            out[i, d] = -hh * y[i, d]
+        r = math.sqrt(r2)
+        if not (r2 > 1e-290 and r2 < 1e290):
+            r = rescaled_norm(y, i, dim)
+        hh = _h_fast(r, dim, lam, b, m, latom, atom, lw)
+        if hh < 1e290:
+            for d in range(dim):
+                out[i, d] = -hh * y[i, d]
+        else:
+            _score_row_near_origin(y, i, dim, r, lam, b, m, latom, lw, out)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -261,6 +321,10 @@ def bessel_mixture_logpdf_h(r, dim, lam, b, m, lw, latom, logp_out, h_out):
     ``exp(latom)`` (``-inf`` for none). Used by the Bessel targets (MATH.md section 9).
     """
     for i in nb.prange(r.shape[0]):
+        if math.isinf(r[i] / b):  # log p below -1.8e308; h at its limit
+            logp_out[i] = -math.inf
+            h_out[i] = _h_limit(lam, m, lw)
+            continue
         lp, hh = _point_closed_form(r[i], dim, lam, b, m, latom, lw, True)
         logp_out[i] = lp
         h_out[i] = hh
@@ -275,6 +339,12 @@ def bessel_mixture_score(y, lam, b, m, lw, latom, out):
         r2 = 0.0
         for d in range(dim):
             r2 += y[i, d] * y[i, d]
-        hh = _h_fast(math.sqrt(r2), dim, lam, b, m, latom, atom, lw)
-        for d in range(dim):
-            out[i, d] = -hh * y[i, d]
+        r = math.sqrt(r2)
+        if not (r2 > 1e-290 and r2 < 1e290):
+            r = rescaled_norm(y, i, dim)
+        hh = _h_fast(r, dim, lam, b, m, latom, atom, lw)
+        if hh < 1e290:
+            for d in range(dim):
+                out[i, d] = -hh * y[i, d]
+        else:
+            _score_row_near_origin(y, i, dim, r, lam, b, m, latom, lw, out)

@@ -109,6 +109,8 @@ def gaussian_variance(theta, diffusion, t):
 
 
 _BINOMIAL_MAX_M = 64  # integer m up to this uses the Binomial-Gamma representation of W
+_DAMPING_FLOOR = 1e-300  # below this damping the jump loop decides in log space and stops
+MAX_EXPECTED_JUMPS = 1e6  # per sample: beyond this, exact jump-by-jump sampling is refused
 
 
 @njit(cache=True)
@@ -179,7 +181,9 @@ def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
     N : int
         Number of jumps in the interval, Poisson(jump_rate * t); for integer m (theta > 0)
         the Binomial count J of :func:`binomial_gamma_mixing` instead. Either way N = 0
-        exactly when there is no jump (the atom).
+        exactly when there is no jump (the atom). When 2 theta t > ~690 the count stops at
+        the first jump whose damping is below 1e-300 (older jumps add less than 1e-298 to
+        W each), so N then counts the jumps that can still change W, plus that one.
     """
     if jump_rate <= 0.0:
         return 0.0, 0
@@ -195,15 +199,29 @@ def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
         # Track the damping e^{-2 theta a} of the current age a directly: each Exp(1)/lambda
         # spacing multiplies it by u^{2 theta / lambda} = u^{1/m}, so for m = 1 (the paper's
         # default) a jump costs no exp and one log (its mark), and a > t <=> damping < q.
+        # Once the damping falls below _DAMPING_FLOOR (only possible when q does too, i.e.
+        # 2 theta t > ~690) the next jump is placed in log space, where q = e^{-2 theta t}
+        # cannot underflow: it is counted (and added) when it lies inside [0, t], and the loop
+        # stops there. Every older jump would add less than 1e-298 to W, and the loop can no
+        # longer run forever on an underflowed q (issue 10, bug 1).
         inv_m = two_theta / jump_rate
-        q = math.exp(-two_theta * t)
+        logq = -two_theta * t
+        q = math.exp(logq)
         damping = 1.0
         while True:
             u_gap, u_mark = uniform_pair(c0, c1, c2, block, k0, k1)
+            previous = damping
             if inv_m == 1.0:
                 damping *= u_gap
             else:
                 damping *= math.exp(inv_m * math.log(u_gap))
+            if damping < _DAMPING_FLOOR:
+                if q < _DAMPING_FLOOR:
+                    logd = math.log(previous) + inv_m * math.log(u_gap)
+                    if logd >= logq:
+                        w += -math.log(u_mark) * math.exp(logd)
+                        n += 1
+                break
             if damping < q:
                 break
             w += -math.log(u_mark) * damping
@@ -357,8 +375,43 @@ def _check_x0(x0):
     assert x0.shape[1] >= 1, "x0: dim >= 1"
 
 
+def expected_jumps(t, theta, jump_rate):
+    """Expected number of loop iterations of :func:`jump_mixing` per sample at elapsed time t.
+
+    O(m) on the Binomial-Gamma route; otherwise the jumps whose damping is above the floor
+    1e-300: ``jump_rate * min(t, 690 / (2 theta))`` (``jump_rate * t`` for theta <= 0).
+    """
+    if jump_rate <= 0.0:
+        return 0.0
+    if theta > 0.0:
+        m = jump_rate / (2.0 * theta)
+        mi = int(m + 0.5)
+        if 1 <= mi <= _BINOMIAL_MAX_M and abs(m - mi) <= 1e-12 * m:
+            return float(mi)
+        return jump_rate * min(float(t), 691.0 / (2.0 * theta))
+    return jump_rate * float(t)
+
+
+def check_jump_work(t, theta, jump_rate, name="t"):
+    """Raise ``ValueError`` when exact sampling would draw more than ``MAX_EXPECTED_JUMPS``
+    jumps per sample (the sampler draws every jump; the cost would be unbounded).
+
+    ``t`` is a scalar or an array of elapsed times; the largest is checked.
+    """
+    t_max = float(np.max(t)) if np.size(t) else 0.0
+    work = expected_jumps(t_max, theta, jump_rate)
+    if not work <= MAX_EXPECTED_JUMPS:
+        raise ValueError(
+            f"exact sampling draws every jump, and jump_rate = {jump_rate:g} with theta = "
+            f"{theta:g} at {name} = {t_max:g} means {work:.3g} jumps per sample on average "
+            f"(at most {MAX_EXPECTED_JUMPS:.0e} are allowed); use a smaller jump_rate or "
+            f"{name}, or an integer m = jump_rate / (2 theta) <= {_BINOMIAL_MAX_M}, which is "
+            f"sampled at O(m) cost")
+
+
 def _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t, start, stream):
     _check_counters(start, stream, n)
+    check_jump_work(t, theta, jump_rate)
     k0, k1 = _key_words(key)
     t = _elapsed(t, n)
     out = np.empty((n, dim), dtype=np.float64)
@@ -486,6 +539,7 @@ def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start
     assert times[0] > 0.0 and np.all(np.diff(times) > 0.0), "times: increasing, > 0"
     n, dim = x0.shape
     _check_counters(start, 0, n)
+    check_jump_work(np.diff(times, prepend=0.0), theta, jump_rate, name="times")
     k0, k1 = _key_words(key)
     out = np.empty((n, times.shape[0], dim), dtype=np.float64)
     _path_kernel(k0, k1, x0, times, float(theta), float(diffusion), float(jump_rate),
@@ -580,6 +634,7 @@ def reverse_noise(key, n, dim, theta, diffusion, jump_rate, jump_var, h, step, *
     ndarray, shape (n, dim)
     """
     _check_counters(start, step, n)
+    check_jump_work(h, -float(theta) if growth else 0.0, jump_rate, name="step length h")
     k0, k1 = _key_words(key)
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)

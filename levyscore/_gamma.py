@@ -44,6 +44,11 @@ def log_gammainc_lower(a, x):
             if term < total * _EPS:
                 break
         return logpref + math.log(total)
+    # Q(a, x) <= exp(logpref) x / (x + 1 - a) for x >= a + 1: below e^-745 (so log P = 0 to
+    # double precision) return at once; the continued fraction would stall there once x is so
+    # large that x + 2k rounds to x (issue 10: 100000 iterations a node at x ~ 1e24)
+    if logpref < -745.0 + math.log((x + 1.0 - a) / x):
+        return 0.0
     # continued fraction for Q(a, x) = exp(logpref) / (x + 1 - a - 1*(1-a)/(x + 3 - a - ...))
     bq = x + 1.0 - a
     c = 1.0 / _FPMIN

@@ -304,6 +304,10 @@ def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
     gauss = _philox.DOMAIN_REVERSE_GAUSS if reverse else _philox.DOMAIN_FORWARD_GAUSS
     jump = _philox.DOMAIN_REVERSE_JUMP if reverse else _philox.DOMAIN_FORWARD_JUMP
     k0, k1 = (int(v) for v in key)
+    from ._forward import check_jump_work
+
+    t_host = float(t.max().get()) if hasattr(t, "__cuda_array_interface__") else float(t)
+    check_jump_work(t_host, float(theta), jump_rate)
     t, per_row = _device_t(t)
     launch("forward", dtype, n,
            {"n": n, "dim": dim, "k0": k0, "k1": k1, "x0": x0 if has_x0 else out,

@@ -26,15 +26,46 @@ import numpy as np
 from . import _forward
 from ._backend import array_module, require_host
 from ._closed_form import closed_form_logpdf_h, closed_form_score
-from ._mixture import mixture_logpdf_h, mixture_radial_cdf
+from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
 from ._seeding import philox_key
-from ._validation import as_points, as_radii, check_count, check_start
+from ._validation import as_points, as_radii, check_count, check_start, row_norms
 
 __all__ = ["TransitionLaw"]
 
 
+def check_domain(process):
+    """Raise ``ValueError`` if the laws of ``process`` are outside the supported domain.
+
+    The quadrature route (diffusion > 0 or non-integer m) needs m = lambda/(2 theta) <= 16:
+    its series for the law of W is summed to ``c w < m^2`` (up to 256 there); beyond, the
+    terms it would need overflow. The closed-form route (pure jump, integer m) has no limit.
+    """
+    if process.route == "mixture" and process.m > M_MAX_QUADRATURE:
+        raise ValueError(
+            f"the exact laws of a process with diffusion > 0 or non-integer m are computed "
+            f"by quadrature, which supports m = jump_rate / (2 theta) <= {M_MAX_QUADRATURE:g}; "
+            f"this process has m = {process.m:.6g}")
+
+
+#: Largest m = lambda / (2 theta) of the quadrature route (see :func:`check_domain`).
+M_MAX_QUADRATURE = 16.0
+
+
+def _raise_failed(values, r, t, what):
+    """Turn the kernels' NaN status into a ``ValueError`` naming the first failed point."""
+    bad = np.flatnonzero(np.isnan(values))
+    if bad.size:
+        i = int(bad[0])
+        ti = float(t[i] if t.shape[0] > 1 else t[0])
+        raise ValueError(
+            f"the quadrature for {what} did not converge within its node budget at |y| = "
+            f"{float(r[i]):.17g}, t = {ti:.17g} ({bad.size} point(s)); this input is outside "
+            f"the certified domain (docs/api.md, 'Domain')")
+
+
 def _radial_logpdf_h(process, r, t):
     """log p and h at flat float64 radii ``r`` (n,) and times ``t`` ((n,) or (1,))."""
+    check_domain(process)
     logp = np.empty_like(r)
     h = np.empty_like(r)
     if process.route == "closed-form":
@@ -44,6 +75,7 @@ def _radial_logpdf_h(process, r, t):
         tt = np.broadcast_to(t, r.shape).copy() if t.shape[0] != r.shape[0] else t
         mixture_logpdf_h(r, tt, process.dim, process.theta, process.diffusion, process.jump_rate,
                          process.b ** 2, 0.0, logp, h)
+        _raise_failed(logp, r, tt, "the law")
     return logp, h
 
 
@@ -54,10 +86,26 @@ def _score_flat(process, y2, t):
         return out
     if process.route == "closed-form":
         closed_form_score(y2, t, process.theta, process.jump_rate, process.b, process._m_int, out)
-        return out
-    r = np.sqrt(np.einsum("ij,ij->i", y2, y2))
-    _, h = _radial_logpdf_h(process, r, t)
-    np.multiply(y2, -h[:, None], out=out)
+    else:
+        r = row_norms(y2)
+        _, h = _radial_logpdf_h(process, r, t)
+        big = np.flatnonzero(~(h < 1e290))
+        if big.size:  # r below ~1e-145: h ~ 1/r^2 overflows, |S| = r h does not
+            rb = np.ascontiguousarray(r[big])
+            tb = np.ascontiguousarray(np.broadcast_to(t, r.shape)[big])
+            lh = np.empty_like(rb)
+            mixture_log_h(rb, tb, process.dim, process.theta, process.diffusion,
+                          process.jump_rate, process.b ** 2, 0.0, lh)
+            h[big] = 0.0
+            np.multiply(y2, -h[:, None], out=out)
+            out[big] = -(y2[big] / rb[:, None]) * np.exp(lh + np.log(rb))[:, None]
+        else:
+            np.multiply(y2, -h[:, None], out=out)
+    if not np.isfinite(out).all():
+        i = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
+        raise ValueError(
+            f"the score at |y| = {float(row_norms(y2[i])):.3g} exceeds the float range "
+            f"(|S| ~ 1/|y| near the origin of a pure-jump law); |y| must be above ~1e-300")
     return out
 
 
@@ -160,7 +208,7 @@ class TransitionLaw:
         """
         require_host("TransitionLaw.logpdf", y)
         y = as_points(y, self._process.dim)
-        r = np.sqrt(np.einsum("...i,...i->...", y, y)).reshape(-1)
+        r = row_norms(y).reshape(-1)
         logp, _ = _radial_logpdf_h(self._process, np.ascontiguousarray(r), self._t)
         return logp.reshape(y.shape[:-1])
 
@@ -209,7 +257,9 @@ class TransitionLaw:
         out = np.empty_like(flat)
         p = self._process
         t = np.full(flat.shape, self._time)
+        check_domain(p)
         mixture_radial_cdf(flat, t, p.dim, p.theta, p.diffusion, p.jump_rate, p.b ** 2, out)
+        _raise_failed(out, flat, t, "the radial CDF")
         return out.reshape(r.shape)
 
     def sample(self, n, rng=None, *, start=0):

@@ -333,6 +333,10 @@ class JumpDiffusion:
             target = np.array(conditional_score(y, t_proc), dtype=np.float64)
             if target.shape != y.shape:
                 raise ValueError(f"conditional_score must return shape {y.shape}, got {target.shape}")
+            if not np.isfinite(target).all():
+                i = int(np.flatnonzero(~np.isfinite(target).all(axis=1))[0])
+                raise ValueError(f"conditional_score returned NaN or inf (row {i}, t = "
+                                 f"{float(t_proc[i]):.6g})")
         if self._diffusion == 0.0:
             target[jumps == 0] = 0.0
         return x_t, target

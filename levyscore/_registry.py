@@ -199,7 +199,7 @@ _NU = Domain(0.0, 2048.0, special=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 31.5, 1024.0, 1
                                    -1.0))
 _X = Domain(1e-10, 1e4, "log", special=(0.25, 0.5, 1.0, 1.0 + 2.0**-52, 2.0, 4.0, 15.999, 16.0,
                                         1e-300, 0.0, -1.0, float("inf"), float("nan")))
-_RADIUS = Domain(1e-6, 1e3, "log", special=(0.0, 1e-12, 1.0, 1e5))
+_RADIUS = Domain(1e-6, 1e3, "log", special=(0.0, 1e-300, 1e-12, 1.0, 1e5, 1e300, 1.7e308))
 _DIM = Domain(1, 64, "int", special=(1, 2, 3, 4, 5, 512, 2048))
 _M = Domain(1, 8, "int", special=(1, 2, 3, 16, 64))
 _LAM = Domain(0.1, 10.0, "log")
@@ -312,7 +312,7 @@ KERNELS = (
     ),
     KernelInfo(
         "point_closed_form", _closed_form._point_closed_form,
-        ("point_closed_form", "lse_add", "origin_logpdf"),
+        ("point_closed_form", "point_closed_form_log", "lse_add", "origin_logpdf"),
         "closed_form.cuh", "closed_form.cu", ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* lw:f64* per_row:i64 "
            "want_logp:i64 logp_out:T*! h_out:T*!"),
@@ -321,7 +321,8 @@ KERNELS = (
         device_eps=4096.0, device_floor=1.0, note=_CF_TOL,
     ),
     KernelInfo(
-        "h_fast", _closed_form._h_fast, ("h_fast",), "closed_form.cuh", "closed_form.cu",
+        "h_fast", _closed_form._h_fast, ("h_fast", "h_limit"), "closed_form.cuh",
+        "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
            "per_row:i64 h_out:T*!"),
@@ -330,8 +331,9 @@ KERNELS = (
         device_eps=4096.0, note=_CF_TOL,
     ),
     KernelInfo(
-        "closed_form_score", _closed_form.closed_form_score, (), "closed_form.cuh",
-        "closed_form.cu", ("f64", "f32"),
+        "closed_form_score", _closed_form.closed_form_score,
+        ("rescaled_norm", "score_row_near_origin"), "closed_form.cuh", "closed_form.cu",
+        ("f64", "f32"),
         _a("n:i64 dim:i64 y:T* lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
            "per_row:i64 out:T*!"),
         {"y": Domain(-30.0, 30.0), "dim": Domain(1, 16, "int", special=(1, 2, 3)),

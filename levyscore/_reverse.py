@@ -29,10 +29,33 @@ import numpy as np
 
 from . import _forward
 from ._backend import array_module
+from ._process import JumpDiffusion
 from ._seeding import philox_key
 from ._validation import check_count, check_real
 
 __all__ = ["ExpEuler", "ExpHeun", "Euler", "SOLVERS", "ReverseNoise", "sample_reverse"]
+
+#: Largest ``theta h`` of one exponential step (h: the step's length in the clock of the
+#: constant-coefficient process). The step computes ``E x + ((E - 1)/theta) S`` with
+#: ``E = e^{theta h}``; near stationarity ``S ~ -theta x`` and the two terms cancel to a result
+#: of the size of x, so their rounding errors, ``~ 2^-53 E |x|`` each, make a relative error of
+#: ``2^-53 e^{theta h}``: at ``theta h = 52 log 2 ~ 36.04`` (``E = 2^52``) not one significant
+#: bit is left, and at ``theta h > 709.78`` ``E`` overflows the double range. Steps beyond this
+#: limit raise a ``ValueError`` instead of returning such numbers.
+MAX_THETA_H = 52.0 * math.log(2.0)
+
+
+def _check_process(proc):
+    if not isinstance(proc, JumpDiffusion):
+        raise ValueError(f"proc must be a levyscore.JumpDiffusion (the forward process), "
+                         f"got {type(proc).__name__}")
+    return proc
+
+
+def _check_finite(xp, value, name, what):
+    """Raise ``ValueError`` naming ``name`` when ``value`` holds NaN or inf (one reduction)."""
+    if not bool(xp.isfinite(value).all()):
+        raise ValueError(f"{name} {what}")
 
 
 @nb.njit(cache=True, parallel=True)
@@ -130,9 +153,14 @@ class _Solver:
 
     order = None
     ode_only = False
+    #: True for the exponential integrators, whose step multiplies by e^{theta h}
+    #: (see :data:`MAX_THETA_H`).
+    exponential = False
 
     def __init__(self, process, score, eta=0.0):
-        self.process = process
+        self.process = _check_process(process)
+        if not callable(score):
+            raise ValueError("score must be a callable score(x, t)")
         self.score = score
         self.eta = check_real("eta", eta, nonnegative=True)
         if self.ode_only and self.eta != 0.0:
@@ -151,11 +179,31 @@ class _Solver:
         p = self.process
         return p.clock(t0) - p.clock(t1)
 
-    def _score(self, x, t):
+    def _growth_step(self, t0, t1):
+        """Clock length h of the step and ``theta h``, checked against :data:`MAX_THETA_H`."""
+        h = self._clock_step(t0, t1)
+        th = self.process.theta * h
+        if not th <= MAX_THETA_H:
+            raise ValueError(
+                f"t0, t1 = {t0!r}, {t1!r}: the step has clock length h = {h:.6g} and "
+                f"theta*h = {th:.6g} > {MAX_THETA_H:.2f}, where the growth factor e^(theta h) "
+                "of the exponential step exceeds 2^52 and the step loses every significant "
+                "digit to rounding (or overflows); use shorter steps")
+        return h, th
+
+    def _score(self, x, t, step=None):
+        """The score at ``(x, t)``, checked for shape and finiteness; ``step`` is the number of
+        the reverse step (for the error message)."""
         value = self.score(x, t)
-        if array_module(x, value) is not np:
-            return _as_device_array(value, x, f"t = {t!r}")
-        return _as_float_array(value, x, f"t = {t!r}")
+        what = f"t = {t!r}" + ("" if step is None else f", reverse step {step}")
+        xp = array_module(x, value)
+        if xp is not np:
+            value = _as_device_array(value, x, what)
+        else:
+            value = _as_float_array(value, x, what)
+        _check_finite(xp, value, "score", f"returned NaN or inf ({what}): the score callable "
+                      "must return finite values")
+        return value
 
 
 class ExpEuler(_Solver):
@@ -167,13 +215,14 @@ class ExpEuler(_Solver):
     """
 
     order = 1.0
+    exponential = True
 
     def step(self, t0, t1, x, state, rng):
         theta = self.process.theta
-        h = self._clock_step(t0, t1)
-        e = math.exp(theta * h)
-        c = (1.0 + self.eta) * math.expm1(theta * h) / theta
-        s = self._score(x, t0)
+        h, th = self._growth_step(t0, t1)
+        e = math.exp(th)
+        c = (1.0 + self.eta) * math.expm1(th) / theta
+        s = self._score(x, t0, state)
         noise = rng.increment(state, x.shape[0], h, growth=True, like=x) if self.stochastic else None
         return _combine_any(e, x, c, s, noise), state + 1
 
@@ -188,21 +237,21 @@ class ExpHeun(_Solver):
 
     order = 2.0
     ode_only = True
+    exponential = True
 
     def step(self, t0, t1, x, state, rng):
         theta = self.process.theta
-        h = self._clock_step(t0, t1)
-        e = math.exp(theta * h)
-        phi1 = math.expm1(theta * h) / theta
+        h, th = self._growth_step(t0, t1)
+        e = math.exp(th)
+        phi1 = math.expm1(th) / theta
         # (E - 1 - theta h) / (theta^2 h), by its series where it would cancel
-        th = theta * h
         if th < 1e-4:
             phi2 = h * (0.5 + th / 6.0 + th * th / 24.0)
         else:
             phi2 = (math.expm1(th) - th) / (theta * theta * h)
-        s0 = self._score(x, t0)
+        s0 = self._score(x, t0, state)
         a = _combine_any(e, x, phi1, s0)
-        s1 = self._score(a, t1)
+        s1 = self._score(a, t1, state)
         return _combine_any(1.0, a, phi2, s1 - s0), state + 1
 
 
@@ -219,7 +268,7 @@ class Euler(_Solver):
     def step(self, t0, t1, x, state, rng):
         theta = self.process.theta
         h = self._clock_step(t0, t1)
-        s = self._score(x, t0)
+        s = self._score(x, t0, state)
         noise = rng.increment(state, x.shape[0], h, growth=False, like=x) if self.stochastic else None
         return _combine_any(1.0 + theta * h, x, (1.0 + self.eta) * h, s, noise), state + 1
 
@@ -254,6 +303,28 @@ def _time_grid(grid, steps, T, t_min, process):
             raise ValueError(f"steps={steps} does not match the grid of {times.shape[0]} times")
     process.clock(times)  # validates the times against the schedule (e.g. cosine: t < 1)
     return times
+
+
+def _check_growth(times, process, grid):
+    """Refuse a grid with a step of ``theta h > MAX_THETA_H`` (exponential solvers), naming T
+    (named grids) or grid (explicit times)."""
+    clock = np.asarray(process.clock(times), dtype=np.float64)
+    th = process.theta * (clock[:-1] - clock[1:])
+    k = int(np.argmax(th))
+    if th[k] <= MAX_THETA_H:
+        return
+    named = isinstance(grid, str)
+    where = (f"T = {float(times[0])!r} with steps = {times.shape[0] - 1} ({grid} grid)"
+             if named else "grid")
+    raise ValueError(
+        f"{'T' if named else 'grid'} is too large for the number of steps: {where} gives step "
+        f"{k} (t = {times[k]:.6g} -> {times[k + 1]:.6g}) the clock length "
+        f"h = {clock[k] - clock[k + 1]:.6g}, so theta*h = {th[k]:.6g} > {MAX_THETA_H:.2f}: the "
+        "growth factor e^(theta h) of one exponential step exceeds 2^52 and the step loses "
+        "every significant digit to rounding (or overflows). Use more steps, or a smaller T: "
+        "the forward marginal forgets the data like e^(-theta B(t)), below 2^-53 from "
+        f"t ~ {53 * math.log(2.0) / process.theta:.3g} without a schedule, so a larger T "
+        "changes nothing in double precision")
 
 
 def _progress(k, total, stream=None):
@@ -309,7 +380,19 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     -------
     ndarray or cupy.ndarray, shape (n, D)
         Samples at time ``t_min`` (or the last time of the grid), on the device of ``x_T``.
+
+    Raises
+    ------
+    ValueError
+        For an argument outside its domain (the message names it): ``proc`` not a
+        :class:`levyscore.JumpDiffusion`; a score that returns an array of the wrong shape or
+        with NaN or inf (the message gives t and the step); with an exponential solver, a
+        step longer than ``theta h = 52 log 2`` in the process clock (:data:`MAX_THETA_H`:
+        its growth factor ``e^{theta h}`` exceeds ``2^52`` and no significant digit survives
+        rounding; e.g. ``T = 1e6`` with 5 steps), which names ``T`` (or ``grid``); states that
+        leave the double range.
     """
+    _check_process(proc)
     n = check_count(n)
     times = _time_grid(grid, steps, T, t_min, proc)
     cls = SOLVERS.get(solver) if isinstance(solver, str) else solver
@@ -318,6 +401,8 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     if not callable(score):
         raise ValueError("score must be a callable score(x, t)")
     stepper = cls(proc, score, eta=eta)
+    if stepper.exponential:
+        _check_growth(times, proc, grid)
     key = philox_key(rng)
     if x_T is None:
         x = proc.stationary().sample(n, rng=np.random.SeedSequence(list(key)), start=start)
@@ -334,8 +419,12 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     noise = ReverseNoise(proc, stepper.eta, key, start)
     state = stepper.init(x, times[0])
     total = times.shape[0] - 1
+    xp = array_module(x)
     for k in range(total):
         x, state = stepper.step(float(times[k]), float(times[k + 1]), x, state, noise)
+        _check_finite(xp, x, "x_T", f"(or the score, or the step sizes): the states became NaN "
+                      f"or inf at reverse step {k} (t = {float(times[k])!r} -> "
+                      f"{float(times[k + 1])!r}), outside the double range")
         if progress:
             _progress(k + 1, total)
     return x

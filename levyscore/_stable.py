@@ -55,7 +55,7 @@ from ._seeding import philox_key
 from ._validation import check_count, check_dim, check_real, check_start
 
 __all__ = ["SubGaussianStable", "positive_stable_kanter", "positive_stable_logpdf",
-           "DOMAIN_TARGET_STABLE"]
+           "DOMAIN_TARGET_STABLE", "ALPHA_MIN"]
 
 #: Philox domain of :class:`SubGaussianStable` (stream 0: the two uniforms of Kanter's
 #: representation, stream 1: the normals). Not used by any other sampler.
@@ -63,6 +63,18 @@ DOMAIN_TARGET_STABLE = 0x21
 
 #: Z_1 above this point: series; below: Zolotarev's integral.
 SERIES_FROM = 2.0
+
+#: Smallest tail index alpha of :class:`SubGaussianStable`. Z = 2 Z_1 with Z_1 positive
+#: a-stable, a = alpha/2, whose tail is P(Z_1 > z) = z^{-a} / Gamma(1 - a) (1 + O(z^{-a}))
+#: (the first term of the series of the module docstring, integrated). At alpha = 0.2 (a = 0.1)
+#: P(Z > 1e300) = (5e299)^{-0.1} / Gamma(0.9) = 1.0e-30 and P(Z > DBL_MAX = 1.8e308) = 1.5e-31
+#: per draw, so in 10^12 draws the chance that Z (returned by ``sample_mixing``) leaves the
+#: double range is below 1e-18. A coordinate sqrt(v Z) xi_d of X overflows only when
+#: Z xi_d^2 > DBL_MAX^2 / v >= DBL_MAX (v itself is a finite double), of probability at most
+#: E|xi|^{2a} P(Z > DBL_MAX) ~ 1.4e-31 per coordinate (Breiman's lemma). Below alpha = 0.2
+#: the tail is too heavy for double precision: at alpha = 0.1, P(Z > DBL_MAX) = 3.9e-16, and at
+#: alpha = 0.01 one row in ~600 overflows. A draw that still overflows raises ``ValueError``.
+ALPHA_MIN = 0.2
 
 
 def positive_stable_kanter(a, u, e):
@@ -235,7 +247,9 @@ class SubGaussianStable:
     Parameters
     ----------
     alpha : float, default 1.7
-        Tail index, ``0 < alpha < 2``; ``P(|X_d| > x) ~ C x^{-alpha}``.
+        Tail index, ``0.2 <= alpha < 2`` (:data:`ALPHA_MIN`; below it draws overflow the
+        double range with non-negligible probability); ``P(|X_d| > x) ~ C x^{-alpha}``. The
+        exact marginal score and log density need ``0.5 <= alpha <= 1.95``.
     variance : float, default 0.05
         Variance v of each coordinate of the Gaussian factor, > 0 (state units squared).
     dim : int, default 2
@@ -254,15 +268,35 @@ class SubGaussianStable:
 
     def __init__(self, alpha=1.7, variance=0.05, dim=2):
         alpha = check_real("alpha", alpha)
-        if not 0.0 < alpha < 2.0:
-            raise ValueError(f"alpha must lie in the open interval (0, 2), got {alpha}")
+        if not ALPHA_MIN <= alpha < 2.0:
+            raise ValueError(
+                f"alpha must lie in [{ALPHA_MIN}, 2), got {alpha}: below {ALPHA_MIN} the mixing "
+                f"variable Z (tail P(Z > z) ~ z^(-alpha/2)) exceeds the double range with "
+                f"probability ~{self._overflow_probability(alpha):.1g} per draw")
         self._alpha = alpha
         self._variance = check_real("variance", variance, positive=True)
         self._dim = check_dim(dim)
 
+    @staticmethod
+    def _overflow_probability(alpha):
+        """P(Z > DBL_MAX) by the tail z^{-a} / Gamma(1 - a) of Z / 2 (see :data:`ALPHA_MIN`)."""
+        a = 0.5 * alpha
+        if not 0.0 < a < 1.0:
+            return 1.0
+        return min(1.0, math.exp(-a * math.log(0.5 * np.finfo(float).max) - math.lgamma(1.0 - a)))
+
+    def _overflow_error(self, values, what):
+        """``ValueError`` naming alpha for the first row of ``values`` that is not finite."""
+        row = int(np.argmin(np.isfinite(values).reshape(values.shape[0], -1).all(axis=1)))
+        return ValueError(
+            f"alpha = {self._alpha}: {what} of row {row} overflows the double range (the "
+            f"heavy tail z^(-alpha/2) of Z exceeds it with probability "
+            f"~{self._overflow_probability(self._alpha):.1g} per draw); no sample with inf is "
+            "returned")
+
     @property
     def alpha(self):
-        """float: tail index alpha in (0, 2)."""
+        """float: tail index alpha in [ALPHA_MIN, 2)."""
         return self._alpha
 
     @property
@@ -320,12 +354,20 @@ class SubGaussianStable:
         Returns
         -------
         z : ndarray, shape (n,), float64
-            Draws of Z (> 0; may be ``inf`` for very small alpha, where Z exceeds the
-            float64 range): the Z of the rows of :meth:`sample` with the same seed.
+            Draws of Z (> 0, finite): the Z of the rows of :meth:`sample` with the same seed.
+
+        Raises
+        ------
+        ValueError
+            If a draw exceeds the double range (probability below 1e-30 per draw for
+            ``alpha >= ALPHA_MIN``; see :data:`ALPHA_MIN`).
         """
         log_z, _ = self._draw(n, rng, start, False)
         with np.errstate(over="ignore"):
-            return np.exp(log_z)
+            z = np.exp(log_z)
+        if not np.isfinite(z).all():
+            raise self._overflow_error(z, "the mixing variable Z")
+        return z
 
     def sample(self, n, rng=None, *, start=0):
         """Draw n exact samples of X.
@@ -343,9 +385,17 @@ class SubGaussianStable:
         Returns
         -------
         x : ndarray, shape (n, dim), float64
-            Samples, state units. For very small alpha an entry can overflow to +-inf.
+            Samples, state units, finite.
+
+        Raises
+        ------
+        ValueError
+            If an entry exceeds the double range (probability below 1e-30 per coordinate
+            for ``alpha >= ALPHA_MIN``; see :data:`ALPHA_MIN`).
         """
         _, x = self._draw(n, rng, start, True)
+        if not np.isfinite(x).all():
+            raise self._overflow_error(x, "a coordinate sqrt(v Z) xi")
         return x
 
     def marginal_table(self, proc, *, t_min=1e-3, t_max=10.0, rtol=1e-6, cache_dir=None,

@@ -50,7 +50,7 @@ from ._wlaw import KIND_W, KIND_W_PLUS_EXP, log_density_w
 from ._process import JumpDiffusion
 from ._stable import SERIES_FROM, _log_density_series, _log_density_zolotarev
 from ._table import ScoreTable, _variance_constant
-from ._validation import as_points
+from ._validation import as_points, row_norms
 
 __all__ = ["marginal_table", "marginal_logpdf", "marginal_logpdf_h", "ALPHA_RANGE"]
 
@@ -393,7 +393,7 @@ def marginal_logpdf(target, proc):
         x = as_points(x, dim, "x")
         flat = np.ascontiguousarray(x.reshape(-1, dim))
         tt = _clock_times(proc, t, x.shape[:-1])
-        r = np.sqrt(np.einsum("ij,ij->i", flat, flat))
+        r = row_norms(flat)
         return source.logp(r, tt).reshape(x.shape[:-1])
 
     return logpdf

@@ -192,7 +192,8 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, resul
     log : callable, optional
         Progress printer (default: standard error).
     figure : str, optional
-        Path of a PNG of log tail quantiles (needs matplotlib; skipped with a message if absent).
+        Path of a PNG of log tail quantiles (needs matplotlib; without it the figure is
+        skipped, with a message logged before the run starts).
     steps : sequence of int, optional
         Step counts to sample with (default ``(cfg.steps,)``); each model is trained once per
         seed and sampled at every step count.
@@ -207,8 +208,13 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, resul
     from .targets import SubGaussianStable
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    if figure and _pyplot(log) is None:
+        figure = None  # said now, before the run, not after it
     models = models or _models(cfg)
     steps = tuple(int(k) for k in (steps or (cfg.steps,)))
+    if not cfg.seeds or min(steps) < 1:
+        raise ValueError(f"cfg.seeds must not be empty and steps must be >= 1, got seeds "
+                         f"{cfg.seeds!r}, steps {steps!r}")
     data_law = SubGaussianStable(alpha=cfg.alpha, variance=cfg.data_variance, dim=2)
     done = _load_results(results)
     records = []

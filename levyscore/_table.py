@@ -87,9 +87,10 @@ import numba as nb
 import numpy as np
 import scipy.fft
 
-from ._mixture import mixture_logpdf_h
+from ._closed_form import rescaled_norm
+from ._mixture import mixture_log_h, mixture_logpdf_h
 from ._process import JumpDiffusion
-from ._validation import as_points, as_radii, check_real
+from ._validation import as_points, as_radii, check_real, row_norms
 
 __all__ = ["ScoreTable", "FORMAT_VERSION"]
 
@@ -238,7 +239,10 @@ def table_score(y, t, params, roots, split, value, child, leaf_of, boxes, coef, 
             r2 = 0.0
             for k in range(dim):
                 r2 += y[i, k] * y[i, k]
-            hh, leaf = _point_h(math.sqrt(r2), ti, params, roots, split, value, child, leaf_of,
+            r = math.sqrt(r2)
+            if not (r2 > 1e-290 and r2 < 1e290):  # |y|^2 over- or underflows
+                r = rescaled_norm(y, i, dim)
+            hh, leaf = _point_h(r, ti, params, roots, split, value, child, leaf_of,
                                 boxes, coef, work)
             leaf_out[i] = leaf
             for k in range(dim):
@@ -277,6 +281,16 @@ class ConditionalSource:
 
     def h(self, r, t):
         return _quadrature_h(self.proc, r, t)
+
+    def log_h(self, r, t):
+        """log h at flat radii and clock times (h ~ 1/r^2 overflows below r ~ 1e-150)."""
+        r = np.ascontiguousarray(r, dtype=np.float64)
+        t = np.ascontiguousarray(np.broadcast_to(t, r.shape), dtype=np.float64)
+        out = np.empty_like(r)
+        if r.shape[0]:
+            mixture_log_h(r, t, self.proc.dim, self.proc.theta, self.proc.diffusion,
+                          self.proc.jump_rate, self.proc.b ** 2, 0.0, out)
+        return out
 
     def logp(self, r, t):
         return _quadrature_h(self.proc, r, t, logp=True)
@@ -903,6 +917,12 @@ class ScoreTable:
             h, of the broadcast shape of ``r`` and ``t``. Points outside the table (t outside
             ``[t_min, t_max]``, r beyond the tabulated range) are computed by direct
             quadrature.
+
+        Raises
+        ------
+        ValueError
+            Where h exceeds the float range: near the origin of a pure-jump law h ~ 1/r^2
+            overflows below r ~ 1e-150 (:meth:`score`, whose magnitude is r h, does not).
         """
         r = as_radii(r)
         shape = np.broadcast_shapes(r.shape, np.shape(t))
@@ -915,6 +935,10 @@ class ScoreTable:
         if miss.shape[0]:
             out[miss] = self._source.h(flat[miss], tt[miss] if tt.shape[0] > 1
                                       else np.full(miss.shape, tt[0]))
+        if not np.isfinite(out).all():
+            bad = float(flat[np.flatnonzero(~np.isfinite(out))[0]])
+            raise ValueError(f"h exceeds the float range at r = {bad:.3g} (h ~ 1/r^2 near the "
+                             f"origin of a pure-jump law); use score(), whose magnitude is r h")
         return out.reshape(shape)
 
     def covers(self, r, t):
@@ -968,10 +992,20 @@ class ScoreTable:
             table_score(y2, tt, *self._kernel_args, out, leaf)
         miss = np.flatnonzero(leaf == -1)
         if miss.shape[0]:
-            r = np.sqrt(np.einsum("ij,ij->i", y2[miss], y2[miss]))
-            hm = self._source.h(r, tt[miss] if tt.shape[0] > 1
-                               else np.full(miss.shape, tt[0]))
-            out[miss] = -y2[miss] * hm[:, None]
+            r = row_norms(y2[miss])
+            tm = tt[miss] if tt.shape[0] > 1 else np.full(miss.shape, tt[0])
+            hm = self._source.h(r, tm)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[miss] = -y2[miss] * hm[:, None]
+            big = np.flatnonzero(~(hm < 1e290))
+            if big.size and hasattr(self._source, "log_h"):
+                # h ~ 1/r^2 overflows near the origin of a pure-jump law; |S| = r h does not
+                lh = self._source.log_h(r[big], tm[big])
+                rows = miss[big]
+                out[rows] = -(y2[rows] / r[big, None]) * np.exp(lh + np.log(r[big]))[:, None]
+        if not np.isfinite(out).all():
+            raise ValueError("the score exceeds the float range at some |y| below ~1e-300 "
+                             "(|S| ~ 1/|y| near the origin of a pure-jump law)")
         return out.reshape(y.shape)
 
     def __repr__(self):

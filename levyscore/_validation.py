@@ -18,6 +18,7 @@ __all__ = [
     "as_times",
     "check_count",
     "check_start",
+    "row_norms",
 ]
 
 
@@ -123,16 +124,80 @@ def _as_int(name, value):
 
 
 def check_count(n, name="n"):
-    """Return a sample count as an int >= 0."""
+    """Return a sample count as an int >= 0.
+
+    Parameters
+    ----------
+    n : int
+        Candidate count (Python or NumPy integer; ``bool`` is refused).
+    name : str
+        Argument name used in the error message.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not an integer or is negative.
+    """
     n = _as_int(name, n)
     if n < 0:
-        raise ValueError(f"{name} must be >= 0, got {n}")
+        raise ValueError(f"{name} must be an integer >= 0, got {n}")
     return n
 
 
-def check_start(start, n, name="start"):
-    """Return a global row index ``start >= 0`` such that ``start + n`` fits 64 bits."""
+def check_start(start, n, name="start", count_name="n"):
+    """Return a global row index ``start >= 0`` such that ``start + n`` fits 64 bits.
+
+    Rows are numbered by a 64-bit counter (the Philox counters of the samplers), so a call
+    can address at most ``2**64`` rows: ``0 <= start`` and ``start + n <= 2**64``.
+
+    Parameters
+    ----------
+    start : int
+        Global index of the first row.
+    n : int
+        Number of rows (already checked by :func:`check_count`).
+    name, count_name : str
+        Argument names of ``start`` and ``n`` used in the error messages.
+
+    Raises
+    ------
+    ValueError
+        Naming ``n`` when ``n`` alone exceeds ``2**64`` rows, otherwise naming ``start``.
+    """
+    if n > 2**64:
+        raise ValueError(f"{count_name} must be <= 2**64 (rows are numbered by a 64-bit "
+                         f"counter), got {n}")
     start = _as_int(name, start)
     if start < 0 or start + n > 2**64:
-        raise ValueError(f"{name} must be >= 0 with start + n <= 2**64, got {start}")
+        raise ValueError(f"{name} must be >= 0 with {name} + {count_name} <= 2**64 "
+                         f"({count_name} = {n}), got {start}")
     return start
+
+
+def row_norms(y):
+    """Euclidean norms ``|y|`` over the last axis, without overflow or underflow.
+
+    ``sqrt(sum y^2)`` overflows for ``|y| > 1.3e154`` and loses every digit below
+    ``1.5e-154``; those rows are recomputed with a power-of-two rescaling (exact), so
+    every finite row gets its finite norm to a few ulps.
+
+    Parameters
+    ----------
+    y : ndarray, shape (..., D), float64
+
+    Returns
+    -------
+    ndarray, shape (...), float64
+    """
+    y = np.asarray(y)
+    flat = y.reshape(-1, y.shape[-1])
+    r = np.sqrt(np.einsum("ij,ij->i", flat, flat))
+    bad = ~((r > 1e-150) & (r < 1e150))
+    if bad.any():
+        rows = flat[bad]
+        big = np.max(np.abs(rows), axis=-1)
+        _, e = np.frexp(big)
+        scaled = np.ldexp(rows, -e[:, None])
+        rs = np.ldexp(np.sqrt(np.einsum("ij,ij->i", scaled, scaled)), e)
+        r[bad] = np.where(big > 0.0, rs, 0.0)
+    return r.reshape(y.shape[:-1])

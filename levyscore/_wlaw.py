@@ -33,7 +33,8 @@ import math
 
 import numba as nb
 
-__all__ = ["log_density_w", "KIND_W", "KIND_W_PLUS_EXP"]
+__all__ = ["log_density_w", "log_density_w_scaled", "log_density_w_logw", "KIND_W",
+           "KIND_W_PLUS_EXP"]
 
 KIND_W = 0  # density of the continuous part of W
 KIND_W_PLUS_EXP = 1  # density of W + Z, Z ~ Exp(1) independent (no atom)
@@ -114,3 +115,51 @@ def log_density_w(w, kind, m, q, logq, log1mq):
         return (math.log(m) + m * log1mq + (m - 1.0) * logw - w - math.lgamma(m + 1.0)
                 + _log_asymptotic(m, 1.0 - m, x))
     return m * log1mq + m * logw - w - math.lgamma(m + 1.0) + _log_asymptotic(m, -m, x)
+
+
+@nb.njit(cache=True)
+def log_density_w_scaled(w, kind, m, q, logq, log1mq):
+    """``log_density_w(w, ...) + w``: the log density without its ``e^{-w}`` factor.
+
+    Far in the tail (w in the thousands and beyond) the log density is dominated by ``-w``;
+    the far-field quadrature of :mod:`levyscore._mixture` combines that term with the
+    Gaussian kernel analytically (``-w - r^2/(2v)`` in the form ``-2 gamma cosh y``), so it
+    needs the remainder on its own, free of the rounding of a large ``-w``. The series
+    branch carries ``e^{-w/q} = e^{-w} e^{-c w}`` with ``c w`` below the asymptotic threshold,
+    so its remainder ``-c w + log 1F1`` has no large cancelling terms either.
+    """
+    logw = math.log(w)
+    if q == 0.0:
+        if kind == KIND_W:
+            return (m - 1.0) * logw - math.lgamma(m)
+        return m * logw - math.lgamma(m + 1.0)
+    x = w * math.exp(log1mq - logq)
+    if x < max(_ASYMPTOTIC_FROM, m * m):
+        if kind == KIND_W:
+            return math.log(m) + log1mq + (m - 1.0) * logq - x + _log_series(m, 2.0, x)
+        return m * logq - x + _log_series(m, 1.0, x)
+    if kind == KIND_W:
+        return (math.log(m) + m * log1mq + (m - 1.0) * logw - math.lgamma(m + 1.0)
+                + _log_asymptotic(m, 1.0 - m, x))
+    return m * log1mq + m * logw - math.lgamma(m + 1.0) + _log_asymptotic(m, -m, x)
+
+
+@nb.njit(cache=True)
+def log_density_w_logw(logw, kind, m, q, logq, log1mq):
+    """:func:`log_density_w` at ``w = e^{logw}`` below the float range (``w < 1e-300``).
+
+    There ``c w`` and ``w/q`` are formed from logs (``q`` may be as small as w), the series
+    is 1 + O(c w), and ``w`` itself is negligible next to the other terms of the stationary
+    branch. Used by the quadrature for radii below ~1e-150, whose kernel peaks at
+    ``w ~ r^2``.
+    """
+    if q == 0.0:
+        w = math.exp(logw)
+        if kind == KIND_W:
+            return (m - 1.0) * logw - w - math.lgamma(m)
+        return m * logw - w - math.lgamma(m + 1.0)
+    x = math.exp(logw + log1mq - logq)
+    w_over_q = math.exp(logw - logq)
+    if kind == KIND_W:
+        return math.log(m) + log1mq + (m - 1.0) * logq - w_over_q + _log_series(m, 2.0, x)
+    return m * logq - w_over_q + _log_series(m, 1.0, x)

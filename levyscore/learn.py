@@ -28,10 +28,25 @@ import sys
 import numpy as np
 
 from ._backend import array_module
+from ._process import JumpDiffusion
 from ._seeding import philox_key
-from ._validation import as_points, check_count, check_real
+from ._validation import as_points, as_times, check_count, check_real
 
 __all__ = ["dsm_batches", "fit_score", "LearnedScore"]
+
+# relative slack on the ends of the training interval [t_min, T] of a LearnedScore (times
+# computed as t_min * (T / t_min) ** 1 and the like differ from the ends by a few ulps)
+_T_RTOL = 1e-12
+
+
+def _check_positive_int(name, value):
+    """Return ``value`` as an int >= 1 (``ValueError`` naming ``name`` otherwise)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    value = int(value)
+    if value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value}")
+    return value
 
 
 def _variance(proc, t):
@@ -45,6 +60,17 @@ def _robust_scale(data):
     q75, q25 = np.percentile(data, [75, 25])
     scale = (q75 - q25) / 1.349
     return float(scale) if scale > 0 else float(np.std(data)) or 1.0
+
+
+def _check_times(T, t_min, times):
+    """Validate the training interval ``[t_min, T]`` and the law of the training times."""
+    T = check_real("T", T, positive=True)
+    t_min = check_real("t_min", t_min, positive=True)
+    if not t_min < T:
+        raise ValueError(f"t_min must be < T, got t_min={t_min}, T={T}")
+    if times not in ("log", "uniform"):
+        raise ValueError(f"times must be 'log' or 'uniform', got {times!r}")
+    return T, t_min
 
 
 def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=1,
@@ -78,21 +104,18 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     t : ndarray, shape (b,)
     target : ndarray, shape (b, D)
     """
+    if not isinstance(proc, JumpDiffusion):
+        raise ValueError(f"proc must be a levyscore.JumpDiffusion, got {type(proc).__name__}")
+    if conditional_score is not None and not callable(conditional_score):
+        raise ValueError("conditional_score must be a callable (y, t) -> S_cond, or None")
     xp = array_module(data)
     host = np.asarray(data.get() if xp is not np else data, dtype=np.float64)
     host = as_points(host, proc.dim, "data")
     if host.ndim != 2:
         raise ValueError(f"data must have shape (n, {proc.dim}), got {host.shape}")
-    batch_size = check_count(batch_size, "batch_size")
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
+    batch_size = _check_positive_int("batch_size", batch_size)
     epochs = check_count(epochs, "epochs")
-    T = check_real("T", T, positive=True)
-    t_min = check_real("t_min", t_min, positive=True)
-    if not t_min < T:
-        raise ValueError(f"t_min must be < T, got t_min={t_min}, T={T}")
-    if times not in ("log", "uniform"):
-        raise ValueError(f"times must be 'log' or 'uniform', got {times!r}")
+    T, t_min = _check_times(T, t_min, times)
     key = philox_key(rng)
     order_rng = np.random.default_rng(np.random.SeedSequence(list(key) + [1]))
     n = host.shape[0]
@@ -109,6 +132,12 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
             # would move the atom y = 0 to |y| ~ 1e-16, where S is huge), atom rule included
             x_t, target = proc.dsm_pairs(x0, t, rng=np.random.SeedSequence(list(key)), start=counter,
                                          conditional_score=conditional_score)
+            if not np.isfinite(target).all():
+                who = "conditional_score" if conditional_score is not None else \
+                    "conditional_score (default proc.score)"
+                raise ValueError(f"{who} returned NaN or inf (rows {counter} to "
+                                 f"{counter + x0.shape[0] - 1} of the stream): the targets must "
+                                 "be finite")
             counter += x0.shape[0]
             if xp is np:
                 yield x_t, t, target
@@ -155,9 +184,40 @@ class LearnedScore:
         return 0.5 * (p.diffusion + p.jump_rate * p.jump_var) / np.sqrt(v)
 
     def __call__(self, x, t):
-        """Score at points ``x`` (n, D) and time ``t`` (scalar or shape (n,))."""
+        """Score at points ``x`` (n, D) and time ``t`` (scalar or shape (n,)).
+
+        Parameters
+        ----------
+        x : array_like, shape (n, D)
+            Finite points (state units).
+        t : float or array_like, shape (n,)
+            Process times in the training interval ``[t_min, T]`` of the model (outside it the
+            network would extrapolate in its time feature).
+
+        Returns
+        -------
+        ndarray, shape (n, D)
+
+        Raises
+        ------
+        ValueError
+            If x is not a finite (n, D) array, or t is not finite, not > 0, does not broadcast
+            to (n,) or lies outside ``[t_min, T]``.
+        """
         x = as_points(x, self.process.dim, "x")
-        t = np.asarray(t, dtype=np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"x must have shape (n, {self.process.dim}), got shape {x.shape}")
+        if np.ndim(t) > 1 or (np.ndim(t) == 1 and np.shape(t)[0] not in (1, x.shape[0])):
+            raise ValueError(f"t must be a scalar or of shape ({x.shape[0]},) (one time per row "
+                             f"of x), got shape {np.shape(t)}")
+        t = np.array(as_times(t, x.shape[:1], "t") if np.ndim(t) else as_times(t, (), "t"))
+        lo, hi = self.t_min * (1.0 - _T_RTOL), self.T * (1.0 + _T_RTOL)
+        if np.any((t < lo) | (t > hi)):
+            bad = float(t[(t < lo) | (t > hi)].flat[0])
+            raise ValueError(f"t must lie in the training interval [t_min, T] = "
+                             f"[{self.t_min!r}, {self.T!r}] of the model, got {bad!r}")
+        if x.shape[0] == 0:
+            return np.empty_like(x)
         feats, v = self._features(x, t)
         pred = self.model.predict(feats).reshape(x.shape)
         return pred * np.broadcast_to(self._out_scale(v), x.shape[:1])[:, None]
@@ -175,10 +235,10 @@ def fit_score(proc, data, *, epochs=20, batch_size=512, hidden=(128, 128), T=10.
     data : array_like, shape (n, D)
         Training data.
     epochs, batch_size : int
-        Passes over the data and rows per ``partial_fit`` step; every batch draws fresh
-        times and forward noise (streamed pairs).
+        Passes over the data and rows per ``partial_fit`` step, each ``>= 1``; every batch
+        draws fresh times and forward noise (streamed pairs).
     hidden : tuple of int
-        Hidden layer widths of the MLP (Adam).
+        Hidden layer widths of the MLP (Adam): at least one layer, each ``>= 1``.
     T, t_min : float
         Training times are log-uniform on ``[t_min, T]``; sample with the same interval.
     learning_rate : float
@@ -199,23 +259,38 @@ def fit_score(proc, data, *, epochs=20, batch_size=512, hidden=(128, 128), T=10.
     Returns
     -------
     LearnedScore
+
+    Raises
+    ------
+    ValueError
+        For an argument outside its domain (the message names it), e.g. ``epochs < 1``.
     """
     try:
         from sklearn.neural_network import MLPRegressor
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("fit_score needs scikit-learn: pip install 'levyscore[learn]'") from exc
+    if not isinstance(proc, JumpDiffusion):
+        raise ValueError(f"proc must be a levyscore.JumpDiffusion, got {type(proc).__name__}")
     data = as_points(np.asarray(data), proc.dim, "data")
-    hidden = tuple(check_count(h, "hidden") for h in hidden)
+    if data.ndim != 2 or data.shape[0] < 1:
+        raise ValueError(f"data must have shape (n, {proc.dim}) with n >= 1, got {data.shape}")
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+        raise ValueError(f"hidden must be a sequence of layer widths (integers >= 1), got {hidden!r}")
+    hidden = tuple(_check_positive_int("hidden", h) for h in hidden)
+    if not hidden:
+        raise ValueError("hidden must hold at least one layer width (integers >= 1), got ()")
     learning_rate = check_real("learning_rate", learning_rate, positive=True)
+    T, t_min = _check_times(T, t_min, times)
     if activation not in ("relu", "tanh"):
         raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
     key = philox_key(rng)
     model = MLPRegressor(hidden_layer_sizes=hidden, activation=activation, solver="adam",
                          learning_rate_init=learning_rate, random_state=int(key[0]))
     scale = _robust_scale(data)
-    learned = LearnedScore(model, proc, scale, check_real("t_min", t_min, positive=True),
-                           check_real("T", T, positive=True))
-    n_batches = max(1, math.ceil(data.shape[0] / max(1, batch_size)))
+    learned = LearnedScore(model, proc, scale, t_min, T)
+    n_batches = math.ceil(data.shape[0] / batch_size)
     batches = dsm_batches(proc, data, batch_size, T=T, t_min=t_min, rng=np.random.SeedSequence(list(key)),
                           epochs=epochs, conditional_score=conditional_score, times=times)
     for epoch in range(epochs):

@@ -20,8 +20,19 @@ consecutive points of the merged grid :math:`\{k/n\} \cup \{j/m\}`, so integrals
 :math:`f(Q_n(u), Q_m(u))` are computed *exactly* as finite sums over that grid (no quadrature
 error, no resolution parameter; cost O(n + m) after sorting). For 1-D distances this is
 the exact p-Wasserstein distance between the two empirical laws, for any n and m.
+
+Range of the inputs
+-------------------
+Every metric accepts any finite input, from subnormal magnitudes to the largest doubles.
+The energy distance and the sliced Wasserstein distance are positively homogeneous of degree
+one (``f(c x, c y) = c f(x, y)`` for ``c > 0``): they are computed on the samples scaled by a
+common power of two (exact in floating point) that brings the largest magnitude into
+[1/2, 1), so no square of a distance overflows or underflows, and the result is scaled back.
+A result beyond the double range (possible only for inputs near 1e308) raises
+``ValueError``. :func:`tail_msle` works on logarithms and needs no scaling.
 """
 import collections
+import math
 import numbers
 
 import numpy as np
@@ -85,6 +96,28 @@ def _positive_int(name, value):
     if value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value}")
     return value
+
+
+def _pow2_exponent(*arrays):
+    """The integer k with ``max |a| * 2^k`` in [1/2, 1) over all ``arrays`` (0 if all are 0).
+
+    Scaling by ``2^k`` (``numpy.ldexp``) is exact (no rounding) unless entries become
+    subnormal, and those are negligible against the largest, which is of order 1 after it.
+    """
+    top = max(float(np.max(np.abs(a))) for a in arrays)
+    return 0 if top == 0.0 else -math.frexp(top)[1]
+
+
+def _unscale(value, k, what):
+    """``value * 2^-k`` (exact), or ``ValueError`` when it leaves the double range."""
+    try:
+        out = math.ldexp(float(value), -k)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise ValueError(f"x, y: {what} = {float(value)!r} * 2^{-k} exceeds the double range "
+                         "(the samples are too large, near 1e308)")
+    return out
 
 
 def _generator(rng):
@@ -234,9 +267,20 @@ def energy_distance(x, y, *, estimator="V"):
     -----
     Time O((n + m)^2 D); memory O(D (n + m)) plus blocks of at most 2^20 distances
     (computed by :func:`scipy.spatial.distance.cdist`), so large samples do not build the
-    n x m matrix.
+    n x m matrix. The samples are first scaled by a common power of two (exact) that brings
+    their largest magnitude into [1/2, 1), and the result is scaled back (the distance is
+    homogeneous of degree one), so inputs from 1e-300 to 1e300 neither overflow nor
+    underflow (see the module notes).
     """
     x, y = _pair("x", x, "y", y)
+    k = _pow2_exponent(x, y)
+    if k:
+        x, y = np.ldexp(x, k), np.ldexp(y, k)
+    return _unscale(_energy_distance(x, y, estimator), k, "the energy distance")
+
+
+def _energy_distance(x, y, estimator):
+    """:func:`energy_distance` of validated samples (no scaling)."""
     if estimator not in ("V", "U"):
         raise ValueError(f'estimator must be "V" or "U", got {estimator!r}')
     n, m = x.shape[0], y.shape[0]
@@ -302,7 +346,9 @@ def energy_test(x, y, permutations=999, rng=None):
     permutations = _positive_int("permutations", permutations)
     gen = _generator(rng)
     n, m = x.shape[0], y.shape[0]
-    z = np.concatenate((x, y))
+    # the p-value is scale-free: relabel the samples scaled by a power of two (exact) into
+    # [1/2, 1), where no squared distance overflows or underflows
+    z = np.ldexp(np.concatenate((x, y)), _pow2_exponent(x, y))
     big = z.shape[0]
     dist = cdist(z, z) if big * big <= 4 * _BLOCK else None
 
@@ -369,7 +415,10 @@ def sliced_wasserstein(x, y, n_projections=128, p=2, rng=None):
     quantile functions: for n = m the mean of :math:`|x_{(i)} - y_{(i)}|^p` over sorted
     projections, and for n != m the same integral evaluated exactly on the merged grid
     {k/n} U {j/m} (the exact optimal transport cost between the empirical laws, not an
-    interpolation). Memory: O((n + m) L) for the sorted projections.
+    interpolation). Memory: O((n + m) L) for the sorted projections. The samples are scaled
+    by a common power of two into [1/2, 1) and the differences by a power of two near their
+    largest value before the p-th powers are taken (exact rescalings; the result is scaled
+    back), so neither magnitudes from 1e-300 to 1e300 nor large p over- or underflow.
 
     The directions are the rows of ``standard_normal((L, D))`` drawn from
     ``numpy.random.default_rng(SeedSequence(list(philox_key(rng))))``, each normalised to
@@ -381,6 +430,9 @@ def sliced_wasserstein(x, y, n_projections=128, p=2, rng=None):
     if not p >= 1.0:
         raise ValueError(f"p must be >= 1 (W_p is a distance only for p >= 1), got {p}")
     gen = _generator(rng)
+    k = _pow2_exponent(x, y)
+    if k:
+        x, y = np.ldexp(x, k), np.ldexp(y, k)
     dim = x.shape[1]
     theta = gen.standard_normal((n_projections, dim))
     norms = np.linalg.norm(theta, axis=1)
@@ -392,8 +444,24 @@ def sliced_wasserstein(x, y, n_projections=128, p=2, rng=None):
     py = np.sort(y @ theta.T, axis=0)
     widths, ia, ib = _merged_steps(x.shape[0], y.shape[0], 0.0)
     cols = max(1, _BLOCK // widths.size)
+    # |diff|^p relative to the largest |diff|, top, so that neither large p nor tiny
+    # differences over- or underflow: SW_p = top * (mean of sum w (diff/top)^p)^(1/p). For
+    # p = 2 scaled by a power of two (exact; the largest term is >= 1/4), otherwise divided
+    # by top itself (the largest term is 1, which no p underflows)
+    top = 0.0
+    for j in range(0, n_projections, cols):
+        top = max(top, float(np.max(np.abs(px[ia, j:j + cols] - py[ib, j:j + cols]))))
+    if top == 0.0:
+        return 0.0
+    kd = -math.frexp(top)[1]  # top * 2^kd in [1/2, 1)
     cost = 0.0
     for j in range(0, n_projections, cols):
         diff = np.abs(px[ia, j:j + cols] - py[ib, j:j + cols])
-        cost += float(np.sum(widths[:, None] * (diff**2 if p == 2.0 else diff**p)))
-    return (cost / n_projections) ** (1.0 / p)
+        if p == 2.0:
+            cost += float(np.sum(widths[:, None] * np.ldexp(diff, kd) ** 2))
+        else:
+            cost += float(np.sum(widths[:, None] * (diff / top) ** p))
+    root = (cost / n_projections) ** (1.0 / p)
+    if p == 2.0:
+        return _unscale(root, k + kd, "the sliced Wasserstein distance")
+    return _unscale(root * top, k, "the sliced Wasserstein distance")

@@ -32,6 +32,7 @@ score is the generalized score ``S = grad V / p`` of MATH.md section 3 (levyscor
 convention): without jumps it is ``(sigma_G^2 / 2) grad log p``, not ``grad log p``.
 """
 import math
+import sys
 
 import numba as nb
 import numpy as np
@@ -42,7 +43,8 @@ from ._mixture import mixture_logpdf_h, mixture_radial_cdf
 from ._philox import stream_word, uniform_pair
 from ._process import JumpDiffusion
 from ._seeding import philox_key
-from ._validation import as_points, as_radii, check_count, check_dim, check_real, check_start, check_time
+from ._validation import (as_points, as_radii, check_count, check_dim, check_real, check_start,
+                          check_time, row_norms)
 
 from ._stable import SubGaussianStable  # noqa: E402  (heavy-tailed benchmark data, MATH.md §9)
 
@@ -51,6 +53,10 @@ __all__ = ["StationaryTarget", "BesselTarget", "GaussianMixture", "SubGaussianSt
 #: Philox domain of :meth:`GaussianMixture.sample` (stream 0: the component uniform,
 #: stream 1: the normals). Not used by any other sampler (see :mod:`levyscore._philox`).
 DOMAIN_TARGET_MIXTURE = 0x20
+
+# BesselTarget: smallest b (2 b^2 = DBL_MIN, the smallest normal double) and largest order j
+_B_MIN = math.sqrt(sys.float_info.min / 2.0)
+_J_MAX = sys.float_info.max
 
 # parameters of two processes (or of a process and a target) are taken as equal within this
 # relative distance: they usually differ only by the rounding of sqrt, products or quotients
@@ -67,6 +73,17 @@ def _check_process(proc, dim):
     if proc.dim != dim:
         raise ValueError(f"proc.dim = {proc.dim} differs from the target's dimension {dim}")
     return proc
+
+
+def _row_norms(flat):
+    """Euclidean norms of the rows of ``flat`` (n, D), without overflow or underflow
+    (:func:`levyscore._validation.row_norms`), as a contiguous array; ``ValueError`` for a
+    norm beyond the double range."""
+    r = np.ascontiguousarray(row_norms(flat))
+    if not np.isfinite(r).all():
+        raise ValueError("x must lie within the double range: a norm |x| (or |x - centre|) "
+                         "exceeds 1.8e308")
+    return r
 
 
 def _flat_points(x, dim):
@@ -270,7 +287,8 @@ class BesselTarget:
     j : int
         Order, ``>= 1``.
     b : float
-        Scale, ``> 0`` (state units).
+        Scale (state units), with ``2 b^2`` a normal double and the variance ``2 b^2 j``
+        finite: ``1.05e-154 <= b <= sqrt(DBL_MAX / (2 j))`` (``9.48e153 / sqrt(j)``).
     dim : int
         Dimension D, ``>= 1``.
 
@@ -291,11 +309,28 @@ class BesselTarget:
 
     def __init__(self, j, b, dim):
         self._j = _check_int("j", j, 1)
+        if self._j > _J_MAX:
+            raise ValueError(f"j must be an integer in [1, {_J_MAX:.3g}] (a finite double), "
+                             f"got an integer of {len(str(self._j))} digits")
         self._b = check_real("b", b, positive=True)
+        # the process of b has jump_var = 2 b^2, which must be a normal double (below
+        # DBL_MIN it is subnormal and loses significant digits), and the variance 2 b^2 j
+        # must be finite
+        b_max = math.sqrt(sys.float_info.max / (2.0 * self._j))
+        if not _B_MIN <= self._b <= b_max:
+            raise ValueError(f"b must lie in [{_B_MIN:.4g}, {b_max:.4g}] for j = {self._j} (so "
+                             f"that 2 b^2 and the variance 2 b^2 j are normal doubles), got {b!r}")
         self._dim = check_dim(dim)
-        # g_j^{(b)} is exactly the stationary law of this pure-jump process (m = j)
+        # g_j^{(b)} is exactly the stationary law of this pure-jump process (m = j). For
+        # b >= 2^64 draws and the radial CDF use the law at scale 2^-shift b in [1, 2), then
+        # scale back by 2^shift (exact): the sampler forms 2 b^2 Z, Z ~ Gamma(j), which
+        # overflows near the upper bound of b although the draw sqrt(2 b^2 Z) xi does not
+        self._shift = 0
+        if self._b >= 2.0**64:
+            self._shift = math.frexp(self._b)[1] - 1
+        b_src = math.ldexp(self._b, -self._shift)
         self._source = JumpDiffusion(self._dim, theta=0.5, diffusion=0.0, jump_rate=float(self._j),
-                                     jump_var=2.0 * self._b * self._b)
+                                     jump_var=2.0 * b_src * b_src)
 
     @property
     def j(self):
@@ -367,10 +402,18 @@ class BesselTarget:
         -------
         ndarray, shape (n, D)
         """
-        return self._source.stationary().sample(n, rng=rng, start=start)
+        x = self._source.stationary().sample(n, rng=rng, start=start)
+        if self._shift:
+            x = np.ldexp(x, self._shift)
+        if not np.isfinite(x).all():  # only at the very edge of the bounds on b and j
+            raise ValueError(f"b = {self._b!r}, j = {self._j}: a draw exceeds the double range "
+                             "(the variance 2 b^2 j is too close to it)")
+        return x
 
     def radial_cdf(self, r):
         """``P(|X_0| <= r)`` for the data law; r any shape, ``>= 0``; same shape as r."""
+        if self._shift:
+            r = np.ldexp(as_radii(r), -self._shift)
         return self._source.stationary().radial_cdf(r)
 
     def marginal_radial_cdf(self, proc, t, r):
@@ -434,6 +477,11 @@ class BesselTarget:
             out = np.empty_like(flat)
             if flat.shape[0]:
                 bessel_mixture_score(flat, lam, b, m, lw, -math.inf, out)
+                if not np.isfinite(out).all():
+                    row = int(np.argmin(np.isfinite(out).all(axis=1)))
+                    raise ValueError(f"x is too far out: the closed-form score is not finite at "
+                                     f"row {row} (|x| = "
+                                     f"{float(_row_norms(flat[row:row + 1])[0]):.3g})")
             return out.reshape(x.shape)
 
         return score
@@ -449,7 +497,7 @@ class BesselTarget:
         def logpdf(x, t):
             lw = self._table(proc, _clock_time(proc, t))
             x, flat = _flat_points(x, dim)
-            r = np.ascontiguousarray(np.sqrt(np.einsum("ij,ij->i", flat, flat)))
+            r = _row_norms(flat)
             lp = np.empty_like(r)
             h = np.empty_like(r)
             if r.shape[0]:
@@ -631,8 +679,12 @@ class GaussianMixture:
         logp = np.empty((self.n_components, n))
         h = np.empty((self.n_components, n))
         for k in range(self.n_components):
-            d = flat - centres[k]
-            r = np.ascontiguousarray(np.sqrt(np.einsum("ij,ij->i", d, d)))
+            with np.errstate(over="ignore"):
+                d = flat - centres[k]
+            if not np.isfinite(d).all():
+                raise ValueError("x must lie within the double range of the centres: "
+                                 "x - mu_k e^{-theta t} overflows (|x| and |mu_k| near 1e308)")
+            r = _row_norms(d)
             mixture_logpdf_h(r, tt, self.dim, proc.theta, proc.diffusion, proc.jump_rate,
                              proc.b ** 2, float(self._variances[k] * q), logp[k], h[k])
             logp[k] += math.log(self._weights[k])
@@ -671,7 +723,14 @@ class GaussianMixture:
             for k in range(self.n_components):
                 part -= (w[k] * h[k, ok])[:, None] * (flat[ok] - centres[k])
             out[ok] = part / w.sum(axis=0)[:, None]
-            out[np.isneginf(top)] = np.nan  # zero density everywhere: no score
+            if np.isneginf(top).any():
+                # every component density underflows (log p below the double range; no
+                # component has zero density at a finite point): no score in double precision
+                row = int(np.argmax(np.isneginf(top)))
+                raise ValueError(f"x is too far out: every component density of the marginal "
+                                 f"underflows at row {row} (|x| = "
+                                 f"{float(_row_norms(flat[row:row + 1])[0]):.3g}), where the "
+                                 "score is not computable in double precision")
             return out.reshape(x.shape)
 
         return score

@@ -31,7 +31,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from levyscore import _closed_form, _gpu, _philox, _registry
+from levyscore import _closed_form, _forward, _gpu, _philox, _registry
 from levyscore._registry import KERNELS
 
 MASK32 = 0xFFFFFFFF
@@ -617,6 +617,7 @@ def test_scalar_constants_match_numba():
         "X_SWITCH_LOG": _bessel._X_SWITCH_LOG, "K1K0_LO": _bessel._K1K0_LO,
         "K1K0_HI": _bessel._K1K0_HI, "NU_MAX": _bessel.NU_MAX,
         "LOG2PI": _closed_form._LOG2PI, "LOG2": _closed_form._LOG2,
+        "DAMPING_FLOOR": _forward._DAMPING_FLOOR,
     }
     assert set(consts) == set(numba_values)
     for name, value in numba_values.items():
