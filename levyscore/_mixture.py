@@ -244,17 +244,13 @@ def _integrate(mode, r, dim, m, q, logq, log1mq, s, b2, jumps, out):
         lvals[i, 2] = a2
         x += min(h0, 1.5 / math.sqrt(1.0 + math.exp(x)))
     for k in range(npeak):
-        # the kernel's peak of each channel above the scan, in increasing order of x
+        # the kernel's peak of each channel above the scan (sorted below)
         if k == 2 and not jumps:
             xs[nscan + k] = xs[nscan + k - 1]
             continue
         xk, _ = _golden(False, k, x_c, x_hi, 1e-12, mode, r, dim, m, q, logq, log1mq, s, b2,
                         jumps, 0.0, 0.0, 0.0)
         xs[nscan + k] = xk
-        a0, a1, a2 = _channels(xk, mode, r, dim, m, q, logq, log1mq, s, b2, jumps)
-        lvals[nscan + k, 0] = a0
-        lvals[nscan + k, 1] = a1
-        lvals[nscan + k, 2] = a2
     if npeak:
         xs[nscan:].sort()
         for k in range(npeak):

@@ -319,6 +319,12 @@ def case_score(info, rng, dtype):
     y = stored(d["y"].draw(rng, n * dim)).reshape(n, dim)
     y[0] = 0.0  # the origin: h = 0
     y[1, 0] = 2.0**-40  # near it (float32-representable)
+    if dtype == "f64":
+        # |y|^2 under- and overflows: the rescaled norm, the log-h path near the origin
+        # (h ~ 1/r^2 overflows) and, far out, the limit of h
+        y[2] = 1e-200 * y[2]
+        y[3] = 1e200 * y[3]
+        y[4] = 1e300 * y[4]
     want = np.empty_like(y)
     info.cpu(y, t, theta, lam, b, m, want)  # Numba: its own tables from t
     scalars = dict(n=n, dim=dim, lam=lam, b=b, m=m, per_row=per_row)
