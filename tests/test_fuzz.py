@@ -138,8 +138,8 @@ def process_params(draw):
     rate = draw(RATE)
     if rate == int(rate) and draw(st.booleans()):
         rate = 2.0 * theta * rate  # integer m: the closed-form route when diffusion = 0
-    if diffusion == 0.0 and draw(st.booleans()) and False:
-        rate = 0.0
+    if diffusion > 0.0 and draw(st.integers(0, 4)) == 0:
+        rate = 0.0  # the Gaussian route (lambda = 0)
     return dict(dim=draw(DIMS), theta=theta, diffusion=diffusion, jump_rate=rate,
                 jump_var=draw(logu(1e-3, 1e3)))
 
