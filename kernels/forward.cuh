@@ -1,6 +1,7 @@
-// forward.cuh -- exact per-sample forward draw of the jump-diffusion (MATH.md sections 1, 2
-// and 8). Twin of levyscore/_forward.py: read its docstring for the Gaussian scale mixture
-// Y = sqrt(s + sigma_A**2 W) xi, the two exact routes for W and the counter layout.
+// forward.cuh -- exact per-sample forward draw of the jump-diffusion (MATH.md sections 1, 2,
+// 8 and 11). Twin of levyscore/_forward.py: read its docstring for the Gaussian scale mixture
+// Y = sqrt(s + sigma_A**2 W) xi, the two exact routes for W and the counter layout; and of
+// the amplitude marks of levyscore/amplitudes/ (one branch of draw_mark per law).
 #ifndef LEVYSCORE_FORWARD_CUH
 #define LEVYSCORE_FORWARD_CUH
 
@@ -14,8 +15,20 @@ namespace levyscore {
 static constexpr ls_i64 BINOMIAL_MAX_M = 64;
 // Jump loop damping floor (levyscore._forward._DAMPING_FLOOR).
 static constexpr double DAMPING_FLOOR = 1e-300;
+// 2 theta T of the stationary draw of laws without an exact W_inf sampler: 64 log 2, so that
+// q(T) = 2**-64 (levyscore._forward.STATIONARY_TWO_THETA_T = 64.0 * math.log(2.0); the
+// product is exact and 0.6931471805599453 is log 2 correctly rounded, as glibc returns it).
+static constexpr double STATIONARY_TWO_THETA_T = 64.0 * 0.6931471805599453;
 
-// Numba twin: levyscore._forward.gaussian_variance
+// Amplitude laws: the codes of levyscore.amplitudes._dispatch.LAW_* (AmplitudeLaw.code).
+static constexpr ls_i64 LAW_LAPLACE = 0;
+static constexpr ls_i64 LAW_GAUSSIAN = 1;
+static constexpr ls_i64 LAW_STUDENT_T = 2;
+// Philox blocks reserved per jump on the mark stream (levyscore.amplitudes.student_t.
+// MARK_BLOCKS): jump j reads blocks (j mod 2**20) * MARK_BLOCKS, ... (below 2**32).
+static constexpr ls_u32 MARK_BLOCKS = 4096u;
+
+// Numba twin: levyscore._time.gaussian_variance
 // s = diffusion (1 - exp(-2 theta t)) / (2 theta), diffusion t at theta = 0.
 LS_HD inline double gaussian_variance(double theta, double diffusion, double t) {
     if (diffusion == 0.0) {
@@ -71,11 +84,73 @@ LS_HD inline void binomial_gamma_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 
     *j_out = j;
 }
 
+// Numba twin: levyscore.amplitudes.laplace.laplace_mark
+// M / sigma_A**2 ~ Exp(1) from the jump's own uniform, by inversion -log u.
+LS_HD inline double laplace_mark(double u_mark) {
+    return -log(u_mark);
+}
+
+// Numba twin: levyscore.amplitudes.gaussian.gaussian_mark
+// M / sigma_A**2 = 1: no random number is drawn.
+LS_HD inline double gaussian_mark() {
+    return 1.0;
+}
+
+// Numba twin: levyscore.amplitudes.student_t.student_t_mark
+// M / sigma_A**2 = ((nu - 2) / 2) / G, G ~ Gamma(nu / 2) by Marsaglia-Tsang on the mark stream
+// cm from block first = (j mod 2**20) * MARK_BLOCKS: attempt 0 takes its normal from block
+// first and its acceptance uniform from the jump's own u_mark; attempt k >= 1 reads its
+// acceptance uniform from block first + 2k - 1 and its normal from first + 2k.
+LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c1, ls_u32 cm,
+                                   ls_i64 j, ls_u32 k0, ls_u32 k1) {
+    double a = 0.5 * nu;
+    double d = a - 1.0 / 3.0;  // a float division
+    double c = 1.0 / sqrt(9.0 * d);
+    ls_u32 block = ((ls_u32)((ls_u64)j & 0xFFFFFull)) * MARK_BLOCKS;
+    double u = u_mark;
+    double u1, u2, x, v, unused;
+    while (true) {
+        uniform_pair(c0, c1, cm, block, k0, k1, &u1, &u2);
+        x = sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
+        v = 1.0 + c * x;
+        if (v > 0.0) {
+            v = v * v * v;
+            double x2 = x * x;
+            if (u < 1.0 - 0.0331 * x2 * x2) {
+                break;
+            }
+            if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) {
+                break;
+            }
+        }
+        uniform_pair(c0, c1, cm, block + 1u, k0, k1, &u, &unused);
+        block += 2u;
+    }
+    return (a - 1.0) / (d * v);
+}
+
+// Numba twin: levyscore.amplitudes._dispatch.draw_mark
+// M / sigma_A**2 of jump j (unit mean) for the law with code law (param: nu for Student-t);
+// u_mark is the jump's own uniform (second uniform of its jump-stream block).
+LS_HD inline double draw_mark(ls_i64 law, double param, double u_mark, ls_u32 c0, ls_u32 c1,
+                              ls_u32 cm, ls_i64 j, ls_u32 k0, ls_u32 k1) {
+    if (law == LAW_LAPLACE) {
+        return laplace_mark(u_mark);
+    }
+    if (law == LAW_GAUSSIAN) {
+        return gaussian_mark();
+    }
+    return student_t_mark(param, u_mark, c0, c1, cm, j, k0, k1);
+}
+
 // Numba twin: levyscore._forward.jump_mixing
 // Mixing variable W and jump count N of one sample (N is the Binomial count J on the
-// integer-m route); N = 0 exactly when there is no jump.
-LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0, ls_u32 k1, double t,
-                              double theta, double jump_rate, double* w_out, ls_i64* n_out) {
+// integer-m route, Laplace marks only); N = 0 exactly when there is no jump. c2 is the jump
+// stream (block j: the j-th spacing and the j-th jump's own uniform), cm the stream of the
+// marks that need more than one uniform (Student-t); law, param select the amplitude law.
+LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 cm, ls_u32 k0, ls_u32 k1,
+                              double t, double theta, double jump_rate, ls_i64 law, double param,
+                              double* w_out, ls_i64* n_out) {
     if (jump_rate <= 0.0) {
         *w_out = 0.0;
         *n_out = 0;
@@ -89,7 +164,8 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0, ls_u32
     if (theta > 0.0) {
         double m = jump_rate / two_theta;
         ls_i64 mi = to_int(m + 0.5);
-        if (mi >= 1 && mi <= BINOMIAL_MAX_M && fabs(m - (double)mi) <= 1e-12 * m) {
+        if (law == LAW_LAPLACE && mi >= 1 && mi <= BINOMIAL_MAX_M
+                && fabs(m - (double)mi) <= 1e-12 * m) {
             binomial_gamma_mixing(c0, c1, c2, k0, k1, two_theta * t, mi, w_out, n_out);
             return;
         }
@@ -112,7 +188,7 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0, ls_u32
                 if (q < DAMPING_FLOOR) {
                     double logd = log(previous) + inv_m * log(u_gap);
                     if (logd >= logq) {
-                        w += -log(u_mark) * exp(logd);
+                        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * exp(logd);
                         n += 1;
                     }
                 }
@@ -121,7 +197,7 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0, ls_u32
             if (damping < q) {
                 break;
             }
-            w += -log(u_mark) * damping;
+            w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * damping;
             n += 1;
             block += 1u;
         }
@@ -136,12 +212,29 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0, ls_u32
         if (age > t) {
             break;
         }
-        w += -log(u_mark) * exp(-two_theta * age);
+        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * exp(-two_theta * age);
         n += 1;
         block += 1u;
     }
     *w_out = w;
     *n_out = n;
+}
+
+// Numba twin: levyscore._forward.stationary_mixing
+// W_inf of one stationary draw: for Laplace the exact Gamma(m) variate on the stream cw;
+// other laws draw W over the horizon 2 theta T = 64 log 2 with jump_mixing (streams cj, cm),
+// below W_inf by a relative 2**-64 W'_inf / W_inf (W'_inf an independent copy).
+LS_HD inline double stationary_mixing(ls_u32 c0, ls_u32 c1, ls_u32 cw, ls_u32 cj, ls_u32 cm,
+                                      ls_u32 k0, ls_u32 k1, double theta, double jump_rate,
+                                      ls_i64 law, double param) {
+    if (law == LAW_LAPLACE) {
+        return gamma_variate(jump_rate / (2.0 * theta), c0, c1, cw, k0, k1);
+    }
+    double w;
+    ls_i64 unused;
+    jump_mixing(c0, c1, cj, cm, k0, k1, STATIONARY_TWO_THETA_T / (2.0 * theta), theta,
+                jump_rate, law, param, &w, &unused);
+    return w;
 }
 
 // Numba twin: levyscore._forward.gaussian_row

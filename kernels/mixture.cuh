@@ -1,5 +1,5 @@
-// mixture.cuh -- time constants of the transition law (twin of levyscore/_mixture.py's
-// _time_constants; the W-mixture quadrature itself has no CUDA twin yet).
+// mixture.cuh -- time constants of the transition law (twin of
+// levyscore._time.time_constants; the W-mixture quadrature itself has no CUDA twin yet).
 #ifndef LEVYSCORE_MIXTURE_CUH
 #define LEVYSCORE_MIXTURE_CUH
 
@@ -7,7 +7,7 @@
 
 namespace levyscore {
 
-// Numba twin: levyscore._mixture._time_constants
+// Numba twin: levyscore._time.time_constants
 // (m, q, log q, log(1 - q), s) at time t; t = +inf is the stationary law.
 LS_HD inline void time_constants(double t, double theta, double diffusion, double lam,
                                  double* m, double* q, double* logq, double* log1mq,

@@ -10,8 +10,8 @@ from ._laws import TransitionLaw
 from ._process import JumpDiffusion
 from ._reverse import Euler, ExpEuler, ExpHeun, sample_reverse
 from ._table import ScoreTable
-from . import learn, metrics, targets  # noqa: E402  (public submodules)
+from . import amplitudes, learn, metrics, targets  # noqa: E402  (public submodules)
 
 __all__ = ["JumpDiffusion", "TransitionLaw", "ScoreTable", "sample_reverse", "ExpEuler", "ExpHeun",
-           "Euler", "learn", "metrics", "targets"]
+           "Euler", "amplitudes", "learn", "metrics", "targets"]
 __version__ = "0.1.0"

@@ -7,10 +7,13 @@ independent check of the law that the Numba kernels sample.
 """
 import numpy as np
 
+from ._time import decay_q, one_minus_q
+
 __all__ = ["forward_increments_numpy", "scipy_closed_form_score"]
 
 
-def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var, t):
+def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var, t,
+                             amplitude=None):
     """Exact increments Y_t = G_t + J_t by flat jump arrays and ``np.bincount``.
 
     Parameters
@@ -24,6 +27,10 @@ def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var,
         OU rate, sigma_G**2, lambda, sigma_A**2 (MATH.md section 0).
     t : float or array_like, shape (n,)
         Elapsed times > 0.
+    amplitude : AmplitudeLaw or None
+        Jump amplitude law (:mod:`levyscore.amplitudes`); None is Laplace. The amplitude
+        vectors are drawn by their textbook definitions: a Gaussian vector of variance
+        ``jump_var``, or a multivariate t (``xi sqrt(beta / G)``, G ~ Gamma(nu/2)).
 
     Returns
     -------
@@ -41,7 +48,7 @@ def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var,
     if theta == 0.0:
         s = diffusion * t
     else:
-        s = diffusion * (-np.expm1(-2.0 * theta * t) / (2.0 * theta))
+        s = diffusion * (one_minus_q(theta, t) / (2.0 * theta))
     y = np.sqrt(s)[:, None] * rng.standard_normal((n, dim))
     if jump_rate == 0.0:
         return y
@@ -49,8 +56,17 @@ def forward_increments_numpy(rng, n, dim, theta, diffusion, jump_rate, jump_var,
     owner = np.repeat(np.arange(n), counts)
     t_owner = t[owner]
     age = t_owner - rng.uniform(0.0, 1.0, owner.size) * t_owner  # t - tau, tau ~ U(0, t)
-    # Laplace amplitude A = sqrt(2 b^2 z) xi with 2 b^2 = jump_var, damped by e^{-theta age}.
-    radial = np.sqrt(jump_var * rng.standard_exponential(owner.size)) * np.exp(-theta * age)
+    # amplitude A = sqrt(M) xi, damped by e^{-theta age}; Laplace: M = jump_var Exp(1)
+    name = "laplace" if amplitude is None else amplitude.name
+    if name == "laplace":
+        mix = jump_var * rng.standard_exponential(owner.size)
+    elif name == "gaussian":
+        mix = np.full(owner.size, float(jump_var))
+    elif name == "student-t":
+        mix = amplitude.beta(jump_var) / rng.standard_gamma(0.5 * amplitude.nu, owner.size)
+    else:
+        raise ValueError(f"amplitude: no NumPy baseline for {amplitude!r}")
+    radial = np.sqrt(mix) * np.exp(-theta * age)
     for d in range(dim):
         weights = radial * rng.standard_normal(owner.size)
         y[:, d] += np.bincount(owner, weights=weights, minlength=n)
@@ -66,7 +82,7 @@ def scipy_closed_form_score(y, t, theta, jump_rate, b):
     from scipy.special import kve
 
     dim = y.shape[-1]
-    q = np.exp(-2.0 * theta * t)
+    q = decay_q(theta, t)
     r = np.sqrt(np.einsum("ij,ij->i", y, y))
     rho = r / b
     ratio = kve(dim / 2.0, rho) / kve(dim / 2.0 - 1.0, rho)

@@ -63,6 +63,40 @@ def bench_forward(n=1_000_000, repeat=3, seed=0):
                 baseline="NumPy Poisson + bincount")
 
 
+def bench_amplitudes(n=1_000_000, repeat=3, seed=0):
+    """Forward sampling of each amplitude law, D = 2, t = 10, m = 1.3 (non-integer).
+
+    Each law's time is compared with the Laplace sampler's compound-Poisson route at the same
+    lambda and t (the issue-11 target: within 1.5x) and with the NumPy baseline for that law.
+    """
+    import levyscore
+    from levyscore._baselines import forward_increments_numpy
+    from levyscore.amplitudes import Gaussian, Laplace, StudentT
+
+    def timed(amp):
+        proc = levyscore.JumpDiffusion(2, jump_rate=1.3, amplitude=amp)
+        law = proc.transition(10.0)
+        ours = _best_of(lambda: law.sample(n, rng=seed), repeat)
+        base = _best_of(lambda: forward_increments_numpy(
+            seed, n, 2, proc.theta, proc.diffusion, proc.jump_rate, proc.jump_var, 10.0,
+            amplitude=amp), repeat)
+        return ours, base
+
+    t_lap, _ = timed(Laplace())
+    parts = [f"laplace {t_lap:.4f} s"]
+    rec = dict(name="forward sampling per amplitude law (D=2, t=10, m=1.3)", n=n,
+               laplace_s=t_lap)
+    for label, amp in (("gaussian", Gaussian()), ("student-t3", StudentT(3)),
+                       ("student-t5", StudentT(5))):
+        ours, base = timed(amp)
+        rec[label] = dict(levyscore_s=ours, numpy_s=base, vs_laplace=ours / t_lap,
+                          ratio=base / ours)
+        parts.append(f"{label} {ours:.4f} s ({ours / t_lap:.2f}x Laplace, NumPy "
+                     f"{base / ours:.1f}x slower)")
+    rec["line"] = f"{rec['name']}: n={n}, " + ", ".join(parts)
+    return rec
+
+
 def bench_reverse_step(n=1_000_000, repeat=3, seed=0):
     """Solver overhead of one reverse step relative to one closed-form score evaluation.
 
@@ -254,11 +288,12 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
                 line="\n".join([header] + lines))
 
 
-BENCHMARKS = {"score": bench_score, "forward": bench_forward, "reverse": bench_reverse_step,
+BENCHMARKS = {"score": bench_score, "forward": bench_forward, "amplitudes": bench_amplitudes,
+              "reverse": bench_reverse_step,
               "table": bench_table, "marginal": bench_marginal, "gpu": bench_gpu}
 #: The default set of ``python -m levyscore bench`` (the GPU and marginal benchmarks are asked
 #: for by name: the marginal one builds its table, about a minute, on a cold cache).
-DEFAULT = ("score", "forward", "reverse", "table")
+DEFAULT = ("score", "forward", "amplitudes", "reverse", "table")
 
 
 def machine_info():

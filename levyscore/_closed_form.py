@@ -29,7 +29,7 @@ import numba as nb
 import numpy as np
 
 from ._bessel import bessel_k_ratio, log_bessel_k_and_ratio
-from ._mixture import _time_constants
+from ._time import time_constants
 
 __all__ = ["closed_form_logpdf_h", "closed_form_score"]
 
@@ -53,7 +53,7 @@ def _weight_table(t, theta, lam, m, out):
     Fills ``out[0, j] = log(w_j c_j)`` and ``out[1, j] = w_j c_j`` for j = 1..m (index 0
     unused) and returns the atom coefficient ``q^m`` as (log, linear).
     """
-    _, q, logq, log1mq, _ = _time_constants(t, theta, 0.0, lam)
+    _, q, logq, log1mq, _ = time_constants(t, theta, 0.0, lam)
     out[0, 0] = -math.inf
     out[1, 0] = 0.0
     for j in range(1, m + 1):

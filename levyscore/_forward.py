@@ -59,16 +59,22 @@ from numba import njit, prange
 from ._philox import (
     DOMAIN_FORWARD_GAUSS,
     DOMAIN_FORWARD_JUMP,
+    DOMAIN_FORWARD_MARK,
     DOMAIN_REVERSE_GAUSS,
     DOMAIN_REVERSE_JUMP,
+    DOMAIN_REVERSE_MARK,
     DOMAIN_STATIONARY,
     DOMAIN_STATIONARY_GAM,
+    DOMAIN_STATIONARY_JUMP,
+    DOMAIN_STATIONARY_MARK,
     MAX_STREAM_INDEX,
     gamma_variate,
     normal_pair,
     stream_word,
     uniform_pair,
 )
+from ._time import gaussian_variance
+from .amplitudes._dispatch import LAW_LAPLACE, draw_mark
 
 __all__ = [
     "gaussian_variance",
@@ -93,24 +99,12 @@ _SHIFT32 = np.uint64(32)
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def gaussian_variance(theta, diffusion, t):
-    """Per-component variance s(t) of the Gaussian part G_t (MATH.md section 1).
-
-    ``s = diffusion * (1 - exp(-2 theta t)) / (2 theta)``, evaluated as
-    ``-expm1(-2 theta t) / (2 theta)`` (no cancellation for small theta t) and
-    as ``diffusion * t`` at ``theta == 0``.
-    """
-    if diffusion == 0.0:
-        return 0.0
-    if theta == 0.0:
-        return diffusion * t
-    return diffusion * (-math.expm1(-2.0 * theta * t) / (2.0 * theta))
-
-
 _BINOMIAL_MAX_M = 64  # integer m up to this uses the Binomial-Gamma representation of W
 _DAMPING_FLOOR = 1e-300  # below this damping the jump loop decides in log space and stops
 MAX_EXPECTED_JUMPS = 1e6  # per sample: beyond this, exact jump-by-jump sampling is refused
+#: 2 theta T of the stationary sampler of laws without an exact one: q(T) = 2**-64 (see
+#: :func:`stationary_sample_w`)
+STATIONARY_TWO_THETA_T = 64.0 * math.log(2.0)
 
 
 @njit(cache=True)
@@ -158,32 +152,41 @@ def binomial_gamma_mixing(c0, c1, c2, k0, k1, two_theta_t, m):
 
 
 @njit(cache=True)
-def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
-    """Mixing variable W and jump count N of one sample (MATH.md section 2).
+def jump_mixing(c0, c1, c2, cm, k0, k1, t, theta, jump_rate, law, param):
+    """Mixing variable W and jump count N of one sample (MATH.md sections 2 and 11).
 
     Parameters
     ----------
     c0, c1 : uint64
         Low and high words of the global sample index.
     c2 : uint64
-        Stream word of the jump part (``DOMAIN_FORWARD_JUMP``).
+        Stream word of the jump part (``DOMAIN_FORWARD_JUMP``): block j holds the j-th
+        spacing and the j-th jump's own uniform.
+    cm : uint64
+        Stream word of the marks that need more than one uniform (``DOMAIN_FORWARD_MARK``;
+        read by Student-t amplitudes only).
     k0, k1 : uint64
         Key words.
     t : float
         Elapsed time.
     theta, jump_rate : float
         OU rate and Poisson rate.
+    law, param : int, float
+        Amplitude law (:meth:`levyscore.amplitudes.AmplitudeLaw.kernel_args`).
 
     Returns
     -------
     W : float
-        ``sum_i z_i exp(-2 theta a_i)`` over the jumps of ages a_i < t.
+        ``sum_i mu_i exp(-2 theta a_i)`` over the jumps of ages a_i < t, with
+        ``mu_i = M_i / sigma_A^2`` the unit-mean marks of the law (Exp(1) for Laplace:
+        :func:`levyscore.amplitudes._dispatch.draw_mark`).
     N : int
         Number of jumps in the interval, Poisson(jump_rate * t); for integer m (theta > 0)
         the Binomial count J of :func:`binomial_gamma_mixing` instead. Either way N = 0
         exactly when there is no jump (the atom). When 2 theta t > ~690 the count stops at
-        the first jump whose damping is below 1e-300 (older jumps add less than 1e-298 to
-        W each), so N then counts the jumps that can still change W, plus that one.
+        the first jump whose damping is below 1e-300 (older jumps add less than 1e-298
+        times their mark to W each), so N then counts the jumps that can still change W,
+        plus that one. The Binomial-Gamma route is Laplace's alone.
     """
     if jump_rate <= 0.0:
         return 0.0, 0
@@ -194,7 +197,8 @@ def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
     if theta > 0.0:
         m = jump_rate / two_theta
         mi = int(m + 0.5)
-        if mi >= 1 and mi <= _BINOMIAL_MAX_M and abs(m - mi) <= 1e-12 * m:
+        if (law == LAW_LAPLACE and mi >= 1 and mi <= _BINOMIAL_MAX_M
+                and abs(m - mi) <= 1e-12 * m):
             return binomial_gamma_mixing(c0, c1, c2, k0, k1, two_theta * t, mi)
         # Track the damping e^{-2 theta a} of the current age a directly: each Exp(1)/lambda
         # spacing multiplies it by u^{2 theta / lambda} = u^{1/m}, so for m = 1 (the paper's
@@ -219,12 +223,12 @@ def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
                 if q < _DAMPING_FLOOR:
                     logd = math.log(previous) + inv_m * math.log(u_gap)
                     if logd >= logq:
-                        w += -math.log(u_mark) * math.exp(logd)
+                        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * math.exp(logd)
                         n += 1
                 break
             if damping < q:
                 break
-            w += -math.log(u_mark) * damping
+            w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * damping
             n += 1
             block += np.uint64(1)
         return w, n
@@ -234,7 +238,7 @@ def jump_mixing(c0, c1, c2, k0, k1, t, theta, jump_rate):
         age += -math.log(u_gap) / jump_rate
         if age > t:
             break
-        w += -math.log(u_mark) * math.exp(-two_theta * age)
+        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * math.exp(-two_theta * age)
         n += 1
         block += np.uint64(1)
     return w, n
@@ -273,13 +277,15 @@ def gaussian_row(c0, c1, c2, k0, k1, scale, decay, base, has_base, out):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start, index,
-                    out, w_out, n_out, dom_gauss=DOMAIN_FORWARD_GAUSS, dom_jump=DOMAIN_FORWARD_JUMP):
+                    out, w_out, n_out, dom_gauss=DOMAIN_FORWARD_GAUSS, dom_jump=DOMAIN_FORWARD_JUMP,
+                    dom_mark=DOMAIN_FORWARD_MARK, law=LAW_LAPLACE, law_param=0.0):
     n = out.shape[0]
     has_x0 = x0.shape[0] > 0
     no_row = np.empty(0, dtype=np.float64)
     scalar_t = t.shape[0] == 1
     cg = stream_word(dom_gauss, index)
     cj = stream_word(dom_jump, index)
+    cm = stream_word(dom_mark, index)
     ustart = np.uint64(start)
     # with a shared t, the Gaussian variance and the decay are computed once (same values)
     s0 = gaussian_variance(theta, diffusion, t[0])
@@ -289,7 +295,7 @@ def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start,
         c0 = gi & _MASK32
         c1 = gi >> _SHIFT32
         ti = t[0] if scalar_t else t[i]
-        w, nj = jump_mixing(c0, c1, cj, k0, k1, ti, theta, jump_rate)
+        w, nj = jump_mixing(c0, c1, cj, cm, k0, k1, ti, theta, jump_rate, law, law_param)
         if scalar_t:
             scale = math.sqrt(s0 + jump_var * w)
             decay = decay0
@@ -303,7 +309,8 @@ def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start,
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _path_kernel(k0, k1, x0, times, theta, diffusion, jump_rate, jump_var, start, out):
+def _path_kernel(k0, k1, x0, times, theta, diffusion, jump_rate, jump_var, start, out,
+                 law=LAW_LAPLACE, law_param=0.0):
     n, n_times, _ = out.shape
     ustart = np.uint64(start)
     for i in prange(n):
@@ -316,28 +323,48 @@ def _path_kernel(k0, k1, x0, times, theta, diffusion, jump_rate, jump_var, start
             previous = times[j]
             cg = stream_word(DOMAIN_FORWARD_GAUSS, j)
             cj = stream_word(DOMAIN_FORWARD_JUMP, j)
-            w, _ = jump_mixing(c0, c1, cj, k0, k1, dt, theta, jump_rate)
+            cm = stream_word(DOMAIN_FORWARD_MARK, j)
+            w, _ = jump_mixing(c0, c1, cj, cm, k0, k1, dt, theta, jump_rate, law, law_param)
             scale = math.sqrt(gaussian_variance(theta, diffusion, dt) + jump_var * w)
             decay = math.exp(-theta * dt)
             base = x0[i] if j == 0 else out[i, j - 1]
             gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, True, out[i, j])
 
 
+@njit(cache=True)
+def stationary_mixing(c0, c1, cw, cj, cm, k0, k1, theta, jump_rate, law, param):
+    """W_inf of one stationary draw (MATH.md sections 2 and 11).
+
+    Laplace: the exact Gamma(m) variate on the stream ``cw``. Other laws have no finite
+    exact sampler of W_inf; W is drawn over the horizon ``2 theta T = 64 log 2`` by
+    :func:`jump_mixing` (streams ``cj``, ``cm``), i.e. ``W_T = W_inf - 2**-64 W'_inf`` with
+    ``W'_inf`` an independent copy of W_inf (MATH.md section 11): the draw is below W_inf
+    by a relative ``2**-64 W'_inf / W_inf``, 5.4e-20 on average, under the float64
+    resolution 1.1e-16 unless ``W'_inf > 2**11 W_inf``.
+    """
+    if law == LAW_LAPLACE:
+        return gamma_variate(jump_rate / (2.0 * theta), c0, c1, cw, k0, k1)
+    w, _ = jump_mixing(c0, c1, cj, cm, k0, k1, STATIONARY_TWO_THETA_T / (2.0 * theta), theta,
+                       jump_rate, law, param)
+    return w
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def _stationary_kernel(k0, k1, theta, diffusion, jump_rate, jump_var, start, index,
-                       out, w_out):
+                       out, w_out, law=LAW_LAPLACE, law_param=0.0):
     n = out.shape[0]
     no_row = np.empty(0, dtype=np.float64)
-    m = jump_rate / (2.0 * theta)
     s_inf = diffusion / (2.0 * theta)
     cg = stream_word(DOMAIN_STATIONARY, index)
     cw = stream_word(DOMAIN_STATIONARY_GAM, index)
+    cj = stream_word(DOMAIN_STATIONARY_JUMP, index)
+    cm = stream_word(DOMAIN_STATIONARY_MARK, index)
     ustart = np.uint64(start)
     for i in prange(n):
         gi = ustart + np.uint64(i)
         c0 = gi & _MASK32
         c1 = gi >> _SHIFT32
-        w = gamma_variate(m, c0, c1, cw, k0, k1)
+        w = stationary_mixing(c0, c1, cw, cj, cm, k0, k1, theta, jump_rate, law, law_param)
         scale = math.sqrt(s_inf + jump_var * w)
         gaussian_row(c0, c1, cg, k0, k1, scale, 1.0, no_row, False, out[i])
         w_out[i] = w
@@ -375,10 +402,17 @@ def _check_x0(x0):
     assert x0.shape[1] >= 1, "x0: dim >= 1"
 
 
-def expected_jumps(t, theta, jump_rate):
+def _law_args(amplitude):
+    """``(code, param)`` of an amplitude law for the kernels; ``None`` is Laplace."""
+    if amplitude is None:
+        return LAW_LAPLACE, 0.0
+    return amplitude.kernel_args()
+
+
+def expected_jumps(t, theta, jump_rate, amplitude=None):
     """Expected number of loop iterations of :func:`jump_mixing` per sample at elapsed time t.
 
-    O(m) on the Binomial-Gamma route; otherwise the jumps whose damping is above the floor
+    O(m) on the Binomial-Gamma route (Laplace amplitudes, integer m); otherwise the jumps whose damping is above the floor
     1e-300: ``jump_rate * min(t, 690 / (2 theta))`` (``jump_rate * t`` for theta <= 0).
     """
     if jump_rate <= 0.0:
@@ -386,44 +420,49 @@ def expected_jumps(t, theta, jump_rate):
     if theta > 0.0:
         m = jump_rate / (2.0 * theta)
         mi = int(m + 0.5)
-        if 1 <= mi <= _BINOMIAL_MAX_M and abs(m - mi) <= 1e-12 * m:
+        if (_law_args(amplitude)[0] == LAW_LAPLACE and 1 <= mi <= _BINOMIAL_MAX_M
+                and abs(m - mi) <= 1e-12 * m):
             return float(mi)
         return jump_rate * min(float(t), 691.0 / (2.0 * theta))
     return jump_rate * float(t)
 
 
-def check_jump_work(t, theta, jump_rate, name="t"):
+def check_jump_work(t, theta, jump_rate, name="t", amplitude=None):
     """Raise ``ValueError`` when exact sampling would draw more than ``MAX_EXPECTED_JUMPS``
     jumps per sample (the sampler draws every jump; the cost would be unbounded).
 
     ``t`` is a scalar or an array of elapsed times; the largest is checked.
     """
     t_max = float(np.max(t)) if np.size(t) else 0.0
-    work = expected_jumps(t_max, theta, jump_rate)
+    work = expected_jumps(t_max, theta, jump_rate, amplitude)
     if not work <= MAX_EXPECTED_JUMPS:
+        laplace = _law_args(amplitude)[0] == LAW_LAPLACE
         raise ValueError(
             f"exact sampling draws every jump, and jump_rate = {jump_rate:g} with theta = "
             f"{theta:g} at {name} = {t_max:g} means {work:.3g} jumps per sample on average "
             f"(at most {MAX_EXPECTED_JUMPS:.0e} are allowed); use a smaller jump_rate or "
-            f"{name}, or an integer m = jump_rate / (2 theta) <= {_BINOMIAL_MAX_M}, which is "
-            f"sampled at O(m) cost")
+            f"{name}" + (f", or an integer m = jump_rate / (2 theta) <= {_BINOMIAL_MAX_M}, "
+                         f"which is sampled at O(m) cost" if laplace else ""))
 
 
-def _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t, start, stream):
+def _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t, start, stream,
+                 amplitude=None):
     _check_counters(start, stream, n)
-    check_jump_work(t, theta, jump_rate)
+    check_jump_work(t, theta, jump_rate, amplitude=amplitude)
+    law, law_param = _law_args(amplitude)
     k0, k1 = _key_words(key)
     t = _elapsed(t, n)
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)
     counts = np.empty(n, dtype=np.int64)
     _forward_kernel(k0, k1, x0, t, float(theta), float(diffusion), float(jump_rate),
-                    float(jump_var), int(start), int(stream), out, w, counts)
+                    float(jump_var), int(start), int(stream), out, w, counts,
+                    DOMAIN_FORWARD_GAUSS, DOMAIN_FORWARD_JUMP, DOMAIN_FORWARD_MARK, law, law_param)
     return out, w, counts
 
 
 def forward_increments_w(key, n, dim, theta, diffusion, jump_rate, jump_var, t, *,
-                         start=0, stream=0):
+                         start=0, stream=0, amplitude=None):
     """Exact increments Y_t with their mixing variable W and jump count N.
 
     Y_t = X_t - e^{-theta t} X_0 (MATH.md section 1); given W,
@@ -450,6 +489,8 @@ def forward_increments_w(key, n, dim, theta, diffusion, jump_rate, jump_var, t, 
         equal rows a..b-1 of the whole batch, bit for bit.
     stream : int, keyword-only
         Sub-stream index in [0, 2**24) (the interval number of a path).
+    amplitude : AmplitudeLaw or None, keyword-only
+        Jump amplitude law (:mod:`levyscore.amplitudes`); None is Laplace.
 
     Returns
     -------
@@ -461,18 +502,18 @@ def forward_increments_w(key, n, dim, theta, diffusion, jump_rate, jump_var, t, 
     """
     no_x0 = np.empty((0, int(dim)), dtype=np.float64)
     return _run_forward(key, no_x0, int(n), int(dim), theta, diffusion, jump_rate,
-                        jump_var, t, start, stream)
+                        jump_var, t, start, stream, amplitude)
 
 
 def forward_increments(key, n, dim, theta, diffusion, jump_rate, jump_var, t, *,
-                       start=0, stream=0):
+                       start=0, stream=0, amplitude=None):
     """Exact increments Y_t, shape (n, dim); see :func:`forward_increments_w`."""
     return forward_increments_w(key, n, dim, theta, diffusion, jump_rate, jump_var, t,
-                                start=start, stream=stream)[0]
+                                start=start, stream=stream, amplitude=amplitude)[0]
 
 
 def forward_sample_w(key, x0, t, theta, diffusion, jump_rate, jump_var, *, start=0,
-                     stream=0):
+                     stream=0, amplitude=None):
     """Exact X_t = e^{-theta t} x0 + Y_t with W and N (MATH.md section 1).
 
     Parameters
@@ -485,7 +526,7 @@ def forward_sample_w(key, x0, t, theta, diffusion, jump_rate, jump_var, *, start
         Elapsed times > 0.
     theta, diffusion, jump_rate, jump_var : float
         As in :func:`forward_increments_w`.
-    start, stream : int, keyword-only
+    start, stream, amplitude : keyword-only
         As in :func:`forward_increments_w`; the same (key, start, stream) gives
         the same Y_t as :func:`forward_increments_w`.
 
@@ -498,17 +539,18 @@ def forward_sample_w(key, x0, t, theta, diffusion, jump_rate, jump_var, *, start
     _check_x0(x0)
     n, dim = x0.shape
     return _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t,
-                        start, stream)
+                        start, stream, amplitude)
 
 
 def forward_sample(key, x0, t, theta, diffusion, jump_rate, jump_var, *, start=0,
-                   stream=0):
+                   stream=0, amplitude=None):
     """Exact X_t, shape (n, dim); see :func:`forward_sample_w`."""
     return forward_sample_w(key, x0, t, theta, diffusion, jump_rate, jump_var,
-                            start=start, stream=stream)[0]
+                            start=start, stream=stream, amplitude=amplitude)[0]
 
 
-def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start=0):
+def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start=0,
+                 amplitude=None):
     """Exact path values on a time grid (MATH.md section 1, last paragraph).
 
     Interval j (from ``times[j-1]``, or 0, to ``times[j]``) applies the exact
@@ -527,6 +569,8 @@ def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start
         As in :func:`forward_increments_w`.
     start : int, keyword-only
         Global index of the first row.
+    amplitude : AmplitudeLaw or None, keyword-only
+        Jump amplitude law; None is Laplace.
 
     Returns
     -------
@@ -539,21 +583,26 @@ def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start
     assert times[0] > 0.0 and np.all(np.diff(times) > 0.0), "times: increasing, > 0"
     n, dim = x0.shape
     _check_counters(start, 0, n)
-    check_jump_work(np.diff(times, prepend=0.0), theta, jump_rate, name="times")
+    check_jump_work(np.diff(times, prepend=0.0), theta, jump_rate, name="times",
+                    amplitude=amplitude)
     k0, k1 = _key_words(key)
     out = np.empty((n, times.shape[0], dim), dtype=np.float64)
+    law, law_param = _law_args(amplitude)
     _path_kernel(k0, k1, x0, times, float(theta), float(diffusion), float(jump_rate),
-                 float(jump_var), int(start), out)
+                 float(jump_var), int(start), out, law, law_param)
     return out
 
 
 def stationary_sample_w(key, n, dim, theta, diffusion, jump_rate, jump_var, *, start=0,
-                        stream=0):
-    """Exact draw from the stationary law, with its mixing variable (MATH.md section 2).
+                        stream=0, amplitude=None):
+    """Draw from the stationary law, with its mixing variable (MATH.md sections 2, 11).
 
     X = sqrt(sigma_G**2/(2 theta)) xi + sqrt(2 b**2 W_inf) xi' with
-    W_inf ~ Gamma(m, 1), m = lambda/(2 theta); drawn as the equal-in-law
-    scale mixture X = sqrt(sigma_G**2/(2 theta) + jump_var * W_inf) xi.
+    W_inf ~ Gamma(m, 1), m = lambda/(2 theta) for Laplace amplitudes (exact); drawn as the
+    equal-in-law scale mixture X = sqrt(sigma_G**2/(2 theta) + jump_var * W_inf) xi.
+    Other amplitude laws have no finite exact sampler of W_inf: W is drawn over the horizon
+    2 theta T = 64 log 2 (q(T) = 2**-64), exact up to a relative ``2**-64 W'_inf / W_inf``
+    with W'_inf an independent copy (:func:`stationary_mixing`; MATH.md section 11).
 
     Parameters
     ----------
@@ -567,30 +616,36 @@ def stationary_sample_w(key, n, dim, theta, diffusion, jump_rate, jump_var, *, s
         As in :func:`forward_increments_w`.
     start, stream : int, keyword-only
         Global index of the first row; sub-stream index.
+    amplitude : AmplitudeLaw or None, keyword-only
+        Jump amplitude law; None is Laplace.
 
     Returns
     -------
     X : ndarray, shape (n, dim), float64
     W_inf : ndarray, shape (n,), float64
-        Gamma(m, 1) draws (all 0 when jump_rate = 0; may underflow to 0 for
-        very small m).
+        In units of jump_var (Y | W ~ N(0, (s + jump_var W) I)): Gamma(m, 1) draws for
+        Laplace (all 0 when jump_rate = 0; may underflow to 0 for very small m).
     """
     assert float(theta) > 0.0, "the stationary law needs theta > 0"
     n, dim = int(n), int(dim)
     _check_counters(start, stream, n)
+    law, law_param = _law_args(amplitude)
+    if law != LAW_LAPLACE:
+        check_jump_work(STATIONARY_TWO_THETA_T / (2.0 * float(theta)), theta, jump_rate,
+                        amplitude=amplitude)
     k0, k1 = _key_words(key)
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)
     _stationary_kernel(k0, k1, float(theta), float(diffusion), float(jump_rate),
-                       float(jump_var), int(start), int(stream), out, w)
+                       float(jump_var), int(start), int(stream), out, w, law, law_param)
     return out, w
 
 
 def stationary_sample(key, n, dim, theta, diffusion, jump_rate, jump_var, *, start=0,
-                      stream=0):
-    """Exact stationary draw, shape (n, dim); see :func:`stationary_sample_w`."""
+                      stream=0, amplitude=None):
+    """Stationary draw, shape (n, dim); see :func:`stationary_sample_w`."""
     return stationary_sample_w(key, n, dim, theta, diffusion, jump_rate, jump_var,
-                               start=start, stream=stream)[0]
+                               start=start, stream=stream, amplitude=amplitude)[0]
 
 
 @njit(cache=True, parallel=True)
@@ -616,7 +671,7 @@ def add_decayed(x0, y, t, theta):
 
 
 def reverse_noise(key, n, dim, theta, diffusion, jump_rate, jump_var, h, step, *, start=0,
-                  growth=True):
+                  growth=True, amplitude=None):
     """Exact noise of one reverse-time step of length h (MATH.md section 6).
 
     With ``growth=True`` (exponential integrators): the Gaussian part
@@ -627,14 +682,17 @@ def reverse_noise(key, n, dim, theta, diffusion, jump_rate, jump_var, h, step, *
     and ``jump_rate = eta lambda`` for the SDE family of parameter eta.
 
     Draws come from the reverse-time streams (``DOMAIN_REVERSE_*``, index = ``step``), so they
-    never overlap the forward or stationary streams of the same key.
+    never overlap the forward or stationary streams of the same key. ``amplitude`` is the
+    jump amplitude law (None: Laplace).
 
     Returns
     -------
     ndarray, shape (n, dim)
     """
     _check_counters(start, step, n)
-    check_jump_work(h, -float(theta) if growth else 0.0, jump_rate, name="step length h")
+    check_jump_work(h, -float(theta) if growth else 0.0, jump_rate, name="step length h",
+                    amplitude=amplitude)
+    law, law_param = _law_args(amplitude)
     k0, k1 = _key_words(key)
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)
@@ -642,5 +700,6 @@ def reverse_noise(key, n, dim, theta, diffusion, jump_rate, jump_var, h, step, *
     no_x0 = np.empty((0, dim), dtype=np.float64)
     _forward_kernel(k0, k1, no_x0, np.array([float(h)]), -float(theta) if growth else 0.0,
                     float(diffusion), float(jump_rate), float(jump_var), int(start), int(step),
-                    out, w, counts, DOMAIN_REVERSE_GAUSS, DOMAIN_REVERSE_JUMP)
+                    out, w, counts, DOMAIN_REVERSE_GAUSS, DOMAIN_REVERSE_JUMP, DOMAIN_REVERSE_MARK,
+                    law, law_param)
     return out

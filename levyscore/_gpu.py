@@ -279,19 +279,24 @@ def closed_form_score(process, y2, t):
 
 
 def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
-            start=0, index=0, reverse=False):
+            start=0, index=0, reverse=False, amplitude=None):
     """The forward draw (kernel ``forward``) on the device: X (or Y when ``x0`` is None).
 
     Same key, counters and streams as :func:`levyscore._forward._forward_kernel`, so the
     device draw reproduces the CPU draw up to the libdevice tolerance of the registry.
     ``reverse=True`` reads the reverse-time streams (the noise of reverse step ``index``);
-    ``t`` is a float (shared) or a float64 CuPy array of shape (n,).
+    ``t`` is a float (shared) or a float64 CuPy array of shape (n,). ``amplitude`` is the
+    jump amplitude law (:mod:`levyscore.amplitudes`; None is Laplace): Laplace launches the
+    kernel ``forward``, any other law ``forward_law`` with its ``kernel_args()`` and the mark
+    stream ``DOMAIN_FORWARD_MARK`` (``DOMAIN_REVERSE_MARK`` with ``reverse=True``).
 
     Returns
     -------
     cupy.ndarray, shape (n, dim), storage type ``dtype`` (``"f64"`` or ``"f32"``)
     """
     from . import _philox
+    from ._forward import _law_args, check_jump_work
+    from .amplitudes._dispatch import LAW_LAPLACE
 
     cupy = _cupy()
     store = cupy.float64 if dtype == "f64" else cupy.float32
@@ -303,18 +308,23 @@ def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
     has_x0 = x0 is not None
     gauss = _philox.DOMAIN_REVERSE_GAUSS if reverse else _philox.DOMAIN_FORWARD_GAUSS
     jump = _philox.DOMAIN_REVERSE_JUMP if reverse else _philox.DOMAIN_FORWARD_JUMP
+    law, law_param = _law_args(amplitude)
     k0, k1 = (int(v) for v in key)
-    from ._forward import check_jump_work
 
     t_host = float(t.max().get()) if hasattr(t, "__cuda_array_interface__") else float(t)
-    check_jump_work(t_host, float(theta), jump_rate)
+    check_jump_work(t_host, float(theta), jump_rate, amplitude=amplitude)
     t, per_row = _device_t(t)
-    launch("forward", dtype, n,
-           {"n": n, "dim": dim, "k0": k0, "k1": k1, "x0": x0 if has_x0 else out,
-            "has_x0": int(has_x0), "t": t, "t_per_row": per_row, "theta": float(theta),
-            "diffusion": float(diffusion), "jump_rate": float(jump_rate),
-            "jump_var": float(jump_var), "start": int(start), "index": int(index),
-            "dom_gauss": gauss, "dom_jump": jump, "out": out, "w_out": w, "n_out": counts})
+    values = {"n": n, "dim": dim, "k0": k0, "k1": k1, "x0": x0 if has_x0 else out,
+              "has_x0": int(has_x0), "t": t, "t_per_row": per_row, "theta": float(theta),
+              "diffusion": float(diffusion), "jump_rate": float(jump_rate),
+              "jump_var": float(jump_var), "start": int(start), "index": int(index),
+              "dom_gauss": gauss, "dom_jump": jump, "out": out, "w_out": w, "n_out": counts}
+    if law == LAW_LAPLACE:
+        launch("forward", dtype, n, values)
+    else:
+        mark = _philox.DOMAIN_REVERSE_MARK if reverse else _philox.DOMAIN_FORWARD_MARK
+        launch("forward_law", dtype, n, {**values, "dom_mark": mark, "law": int(law),
+                                          "law_param": float(law_param)})
     return out
 
 

@@ -28,6 +28,7 @@ from ._backend import array_module, require_host
 from ._closed_form import closed_form_logpdf_h, closed_form_score
 from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
 from ._seeding import philox_key
+from ._time import total_variance
 from ._validation import as_points, as_radii, check_count, check_start, row_norms
 
 __all__ = ["TransitionLaw"]
@@ -36,10 +37,20 @@ __all__ = ["TransitionLaw"]
 def check_domain(process):
     """Raise ``ValueError`` if the laws of ``process`` are outside the supported domain.
 
+    Amplitude laws other than Laplace (route ``"sampling-only"``) raise
+    ``NotImplementedError``: they can be sampled exactly, but their densities, radial CDFs
+    and scores are not implemented yet.
+
     The quadrature route (diffusion > 0 or non-integer m) needs m = lambda/(2 theta) <= 16:
     its series for the law of W is summed to ``c w < m^2`` (up to 256 there); beyond, the
     terms it would need overflow. The closed-form route (pure jump, integer m) has no limit.
     """
+    if process.route == "sampling-only":
+        raise NotImplementedError(
+            f"the transition laws and scores of {process.amplitude!r} jump amplitudes are not "
+            f"implemented yet (exact sampling is: sample, sample_path, TransitionLaw.sample, "
+            f"and dsm_pairs with a conditional_score); use amplitude='laplace' for laws and "
+            f"scores")
     if process.route == "mixture" and process.m > M_MAX_QUADRATURE:
         raise ValueError(
             f"the exact laws of a process with diffusion > 0 or non-integer m are computed "
@@ -82,6 +93,7 @@ def _radial_logpdf_h(process, r, t):
 def _score_flat(process, y2, t):
     """Generalized score at y2 (n, D) and times t ((n,) or (1,)); returns (n, D)."""
     out = np.empty_like(y2)
+    check_domain(process)
     if y2.shape[0] == 0:
         return out
     if process.route == "closed-form":
@@ -120,6 +132,7 @@ def _device_score(process, y, t=None, clock_time=None):
     """
     from . import _gpu
 
+    check_domain(process)
     if process.route != "closed-form":
         raise ValueError(
             f"the GPU path covers the closed-form route only (pure jump, integer m); this "
@@ -190,8 +203,7 @@ class TransitionLaw:
     def variance(self):
         """Per-component variance ``(sigma_G^2 + lambda sigma_A^2)(1 - q)/(2 theta)`` (MATH.md §8)."""
         p = self._process
-        one_minus_q = 1.0 if self.stationary else -math.expm1(-2.0 * p.theta * self._time)
-        return (p.diffusion + p.jump_rate * p.jump_var) * one_minus_q / (2.0 * p.theta)
+        return float(total_variance(p.theta, p.diffusion, p.jump_rate, p.jump_var, self._time))
 
     def logpdf(self, y):
         """Log density of the continuous part.
@@ -263,7 +275,11 @@ class TransitionLaw:
         return out.reshape(r.shape)
 
     def sample(self, n, rng=None, *, start=0):
-        """Exact draws from this law (MATH.md sections 1-2).
+        """Exact draws from this law (MATH.md sections 1-2 and 11).
+
+        For amplitude laws other than Laplace the stationary law has no finite exact
+        sampler; it is drawn exact up to a relative ``2**-64`` of an independent copy of
+        its mixing variable (:func:`levyscore._forward.stationary_sample_w`).
 
         Parameters
         ----------
@@ -283,9 +299,10 @@ class TransitionLaw:
         p = self._process
         params = (p.theta, p.diffusion, p.jump_rate, p.jump_var)
         if self.stationary:
-            return _forward.stationary_sample(philox_key(rng), n, p.dim, *params, start=start)
+            return _forward.stationary_sample(philox_key(rng), n, p.dim, *params, start=start,
+                                              amplitude=p.amplitude)
         return _forward.forward_increments(philox_key(rng), n, p.dim, *params, self._time,
-                                           start=start)
+                                           start=start, amplitude=p.amplitude)
 
     def __repr__(self):
         when = "stationary" if self.stationary else f"t={self._time!r}"

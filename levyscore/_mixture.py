@@ -35,6 +35,7 @@ import numba as nb
 import numpy as np
 
 from ._gamma import log_gammainc_lower
+from ._time import time_constants
 from ._wlaw import (KIND_W, KIND_W_PLUS_EXP, log_density_w, log_density_w_logw,
                     log_density_w_scaled)
 
@@ -452,18 +453,6 @@ def _integrate_far(r, dim, m, q, logq, log1mq, s, b2, jumps, out):
 
 
 @nb.njit(cache=True)
-def _time_constants(t, theta, diffusion, lam):
-    """(m, q, log q, log(1-q), s) at time t (t = inf: stationary)."""
-    m = lam / (2.0 * theta)
-    if math.isinf(t):
-        return m, 0.0, -math.inf, 0.0, diffusion / (2.0 * theta)
-    logq = -2.0 * theta * t
-    q = math.exp(logq)
-    om = -math.expm1(logq)
-    return m, q, logq, math.log(om), diffusion * om / (2.0 * theta)
-
-
-@nb.njit(cache=True)
 def _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, extra, buf):
     """(log p, h) at radius r and time t of the law of Y_t + N(0, extra I).
 
@@ -486,7 +475,7 @@ def _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, extra, buf):
 def _point_logpdf_logh(r, t, dim, theta, diffusion, lam, b2, extra, buf):
     """(log p, log h): :func:`_point_logpdf_h` with h in log form (h ~ 1/r^2 overflows for
     pure-jump laws below r ~ 1e-150, while the score's magnitude r h does not)."""
-    m, q, logq, log1mq, s = _time_constants(t, theta, diffusion, lam)
+    m, q, logq, log1mq, s = time_constants(t, theta, diffusion, lam)
     s = s + extra
     if lam == 0.0:  # route d: Gaussian, S = (sigma_G^2 / 2) grad log p
         return (-0.5 * dim * (_LOG2PI + math.log(s)) - _half_z(r, s),
@@ -555,7 +544,7 @@ def mixture_radial_cdf(r, t, dim, theta, diffusion, lam, b2, out):
     n = r.shape[0]
     for i in nb.prange(n):
         buf = np.empty(3)
-        m, q, logq, log1mq, s = _time_constants(t[i], theta, diffusion, lam)
+        m, q, logq, log1mq, s = time_constants(t[i], theta, diffusion, lam)
         ri = r[i]
         total = 0.0
         if lam > 0.0:

@@ -36,8 +36,15 @@ DOMAIN_FORWARD_GAUSS   0x00    forward draw: the normals xi (index = interval)
 DOMAIN_FORWARD_JUMP    0x01    forward draw: jump ages and Exp(1) marks
 DOMAIN_STATIONARY      0x02    stationary draw: the normals xi
 DOMAIN_STATIONARY_GAM  0x03    stationary draw: the Gamma(m) variable W_inf
+DOMAIN_FORWARD_MARK    0x04    forward draw: amplitude marks that need more
+                               than one uniform (Student-t; block j * 4096 + k
+                               for jump j, see levyscore.amplitudes)
+DOMAIN_STATIONARY_JUMP 0x05    stationary draw, laws without a Gamma W_inf:
+                               jump ages and uniforms (as DOMAIN_FORWARD_JUMP)
+DOMAIN_STATIONARY_MARK 0x06    ... and their multi-uniform marks
 DOMAIN_REVERSE_GAUSS   0x10    reverse-time steps: normals (index = step)
 DOMAIN_REVERSE_JUMP    0x11    reverse-time steps: jump ages and marks
+DOMAIN_REVERSE_MARK    0x12    reverse-time steps: multi-uniform marks
 DOMAIN_TARGET_MIXTURE  0x20    levyscore.targets.GaussianMixture (defined there)
 DOMAIN_TEST            0xFF    test and diagnostic helpers of this module
 =====================  ======  ===============================================
@@ -69,6 +76,10 @@ __all__ = [
     "DOMAIN_FORWARD_JUMP",
     "DOMAIN_STATIONARY",
     "DOMAIN_STATIONARY_GAM",
+    "DOMAIN_FORWARD_MARK",
+    "DOMAIN_STATIONARY_JUMP",
+    "DOMAIN_STATIONARY_MARK",
+    "DOMAIN_REVERSE_MARK",
     "DOMAIN_REVERSE_GAUSS",
     "DOMAIN_REVERSE_JUMP",
     "DOMAIN_TEST",
@@ -80,6 +91,7 @@ __all__ = [
     "normal_pair",
     "exponential_pair",
     "gamma_variate",
+    "gamma_variate_at",
     "uniforms",
     "normals",
     "exponentials",
@@ -90,8 +102,12 @@ DOMAIN_FORWARD_GAUSS = 0x00
 DOMAIN_FORWARD_JUMP = 0x01
 DOMAIN_STATIONARY = 0x02
 DOMAIN_STATIONARY_GAM = 0x03
+DOMAIN_FORWARD_MARK = 0x04
+DOMAIN_STATIONARY_JUMP = 0x05
+DOMAIN_STATIONARY_MARK = 0x06
 DOMAIN_REVERSE_GAUSS = 0x10
 DOMAIN_REVERSE_JUMP = 0x11
+DOMAIN_REVERSE_MARK = 0x12
 DOMAIN_TEST = 0xFF
 #: Largest sub-stream index that fits the 24 low bits of the stream word.
 MAX_STREAM_INDEX = (1 << 24) - 1
@@ -209,12 +225,23 @@ def gamma_variate(shape, c0, c1, c2, k0, k1):
     ``Gamma(shape) = Gamma(shape + 1) * U**(1/shape)``, computed in log space.
     ``shape == 0`` returns 0 (the point mass). Block 0 holds the boost
     uniform; attempt j reads block 2j + 1 (a Box-Muller normal) and block
-    2j + 2 (the acceptance uniform).
+    2j + 2 (the acceptance uniform). Same as :func:`gamma_variate_at` with
+    ``first = 0``.
 
     Returns
     -------
     float64
         The variate (may underflow to 0 for very small ``shape``).
+    """
+    return gamma_variate_at(shape, c0, c1, c2, np.uint64(0), k0, k1)
+
+
+@njit(cache=True)
+def gamma_variate_at(shape, c0, c1, c2, first, k0, k1):
+    """:func:`gamma_variate` reading blocks ``first, first + 1, ...`` of the stream.
+
+    Lets one stream hold many variates (the Student-t marks of a sample's jumps), each
+    starting at its own block offset.
     """
     if shape <= 0.0:
         return 0.0
@@ -222,7 +249,7 @@ def gamma_variate(shape, c0, c1, c2, k0, k1):
     a = shape + 1.0 if boost else shape
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    block = np.uint64(1)
+    block = first + np.uint64(1)
     one = np.uint64(1)
     while True:
         u1, u2 = uniform_pair(c0, c1, c2, block, k0, k1)
@@ -240,7 +267,7 @@ def gamma_variate(shape, c0, c1, c2, k0, k1):
             break
     g = d * v
     if boost:
-        ub, _ = uniform_pair(c0, c1, c2, np.uint64(0), k0, k1)
+        ub, _ = uniform_pair(c0, c1, c2, first, k0, k1)
         return math.exp(math.log(g) + math.log(ub) / shape)
     return g
 

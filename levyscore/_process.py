@@ -9,13 +9,11 @@ from ._backend import array_module, require_host
 from ._laws import TransitionLaw, _device_score, _score_flat
 from ._schedule import Clock
 from ._seeding import philox_key
+from ._time import exponent_m, integer_m
 from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
+from .amplitudes import Laplace, as_amplitude
 
 __all__ = ["JumpDiffusion"]
-
-# m = lambda / (2 theta) is treated as an integer (closed forms, finite Gamma mixtures) when it
-# lies within this relative distance of one: such m come from rounding in lambda / (2 theta).
-_INTEGER_M_RTOL = 1e-12
 
 
 class JumpDiffusion:
@@ -25,9 +23,10 @@ class JumpDiffusion:
 
         dX = -\theta X\,dt + \sigma_G\, dW + dJ,
 
-    with J compound Poisson of rate :math:`\lambda` and isotropic multivariate Laplace
-    amplitudes of per-component variance :math:`\sigma_A^2` (characteristic function
-    :math:`1/(1 + b^2|k|^2)`, :math:`b^2 = \sigma_A^2/2`).
+    with J compound Poisson of rate :math:`\lambda` and isotropic amplitudes of
+    per-component variance :math:`\sigma_A^2`: multivariate Laplace by default
+    (characteristic function :math:`1/(1 + b^2|k|^2)`, :math:`b^2 = \sigma_A^2/2`), or any law
+    of :mod:`levyscore.amplitudes` (MATH.md section 11).
 
     Parameters
     ----------
@@ -48,6 +47,11 @@ class JumpDiffusion:
         is the same as running the constant-coefficient process in the clock
         B(t) = int_0^t beta. Laws, scores and samplers take process times t and evaluate at
         B(t). See :class:`levyscore._schedule.Clock` for the named schedules.
+    amplitude : str or AmplitudeLaw, default "laplace"
+        Law of one jump amplitude: ``"laplace"``, ``"gaussian"``, ``"student-t"`` (nu = 5)
+        or an object of :mod:`levyscore.amplitudes` such as ``StudentT(3)``. Its
+        per-component variance is ``jump_var`` whatever the law, so
+        :meth:`equivalent_gaussian` does not depend on it.
 
     Notes
     -----
@@ -65,24 +69,23 @@ class JumpDiffusion:
     0.367879
     """
 
-    def __init__(self, dim, theta=0.5, diffusion=1.0, jump_rate=1.0, jump_var=2.0, schedule=None):
+    def __init__(self, dim, theta=0.5, diffusion=1.0, jump_rate=1.0, jump_var=2.0, schedule=None,
+                 amplitude="laplace"):
         self._dim = check_dim(dim)
         self._theta = check_real("theta", theta, positive=True)
         self._diffusion = check_real("diffusion", diffusion, nonnegative=True)
         self._jump_rate = check_real("jump_rate", jump_rate, nonnegative=True)
         self._jump_var = check_real("jump_var", jump_var, positive=True)
+        self._amplitude = as_amplitude(amplitude)
         if self._diffusion == 0.0 and self._jump_rate == 0.0:
             raise ValueError("diffusion and jump_rate are both 0: the process has no noise; "
                              "make at least one of them positive")
         self._clock = Clock(schedule, self._theta)
-        m = self._jump_rate / (2.0 * self._theta)
+        m = exponent_m(self._theta, self._jump_rate)
         if not math.isfinite(m):
             raise ValueError(f"jump_rate / (2 theta) must be finite, got {m}")
-        m_int = round(m)
-        if m_int >= 1 and abs(m - m_int) <= _INTEGER_M_RTOL * m:
-            self._m, self._m_int = float(m_int), int(m_int)
-        else:
-            self._m, self._m_int = m, 0
+        self._m_int = integer_m(m)
+        self._m = float(self._m_int) if self._m_int else m
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -111,6 +114,11 @@ class JumpDiffusion:
         return self._jump_var
 
     @property
+    def amplitude(self):
+        """The jump amplitude law (:mod:`levyscore.amplitudes`)."""
+        return self._amplitude
+
+    @property
     def b(self):
         """Laplace scale b = sqrt(sigma_A^2 / 2)."""
         return math.sqrt(0.5 * self._jump_var)
@@ -122,9 +130,17 @@ class JumpDiffusion:
 
     @property
     def route(self):
-        """How laws and scores are computed: ``"closed-form"``, ``"mixture"`` or ``"gaussian"``."""
+        """How laws and scores are computed.
+
+        ``"gaussian"`` (no jumps), ``"closed-form"`` (Laplace amplitudes, pure jump, integer
+        m), ``"mixture"`` (Laplace amplitudes otherwise: quadrature over the law of W) or
+        ``"sampling-only"`` (other amplitude laws: exact sampling is available, their
+        transition laws and scores are not implemented yet).
+        """
         if self._jump_rate == 0.0:
             return "gaussian"
+        if not isinstance(self._amplitude, Laplace):
+            return "sampling-only"
         if self._diffusion == 0.0 and self._m_int >= 1:
             return "closed-form"
         return "mixture"
@@ -246,7 +262,7 @@ class JumpDiffusion:
         t = self.clock(as_times(t, x0.shape[:1]))
         start = check_start(start, x0.shape[0])
         return _forward.forward_sample(philox_key(rng), x0, np.ascontiguousarray(t), *self._params(),
-                                       start=start)
+                                       start=start, amplitude=self._amplitude)
 
     def _sample_device(self, x0, t, rng, start):
         """:meth:`sample` for CuPy ``x0``: the ``forward`` kernel on the device."""
@@ -259,7 +275,7 @@ class JumpDiffusion:
         tt = _gpu.device_times(self, t, n)
         start = check_start(start, n)
         return _gpu.forward(philox_key(rng), x0, n, self._dim, _gpu.storage(x0), tt,
-                            *self._params(), start=start)
+                            *self._params(), start=start, amplitude=self._amplitude)
 
     def sample_path(self, x0, times, rng=None, *, start=0):
         """Exact values of one path per row on a time grid (MATH.md section 1).
@@ -289,7 +305,7 @@ class JumpDiffusion:
             raise ValueError(f"times may hold at most {_forward.MAX_STREAM_INDEX + 1} values")
         start = check_start(start, x0.shape[0])
         return _forward.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
-                                     start=start)
+                                     start=start, amplitude=self._amplitude)
 
     def dsm_pairs(self, x0, t, rng=None, *, start=0, conditional_score=None):
         """Denoising score-matching pairs ``(x_t, target)`` (MATH.md section 5).
@@ -324,7 +340,7 @@ class JumpDiffusion:
         start = check_start(start, x0.shape[0])
         n = x0.shape[0]
         y, _, jumps = _forward.forward_increments_w(philox_key(rng), n, self._dim, *self._params(),
-                                                    tt, start=start)
+                                                    tt, start=start, amplitude=self._amplitude)
         x_t = _forward.add_decayed(x0, y, tt, self._theta)
         if conditional_score is None:
             target = _score_flat(self, y, tt if np.ndim(t) else tt[:1])
@@ -345,4 +361,6 @@ class JumpDiffusion:
         return (f"JumpDiffusion(dim={self._dim}, theta={self._theta!r}, "
                 f"diffusion={self._diffusion!r}, jump_rate={self._jump_rate!r}, "
                 f"jump_var={self._jump_var!r}"
-                + (f", schedule={self.schedule!r})" if self.schedule is not None else ")"))
+                + (f", schedule={self.schedule!r}" if self.schedule is not None else "")
+                + (f", amplitude={self._amplitude!r})" if not isinstance(self._amplitude, Laplace)
+                   else ")"))

@@ -211,6 +211,33 @@ _CF_TOL = ("log-space sums: |ell| = |log w_j + j log rho + log K ratios| reaches
            "these domains, and an ulp of libdevice's log/exp (1 ulp) or lgamma (4 ulps) in "
            "such a term moves h by ~|ell| eps")
 
+# Amplitude laws (levyscore.amplitudes._dispatch.LAW_*): Laplace, Gaussian, Student-t; and
+# Student-t's nu (> 2; 3 and 5 are the common choices, 2.5 the heaviest tail drawn here).
+_LAW = Domain(0, 2, "int", special=(0, 1, 2))
+_STUDENT_NU = Domain(2.5, 30.0, "log", special=(3.0, 5.0))
+
+_FORWARD_DOMAINS = {
+    "k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
+    "dim": Domain(1, 9, "int", special=(1, 2)),
+    "theta": _THETA, "diffusion": Domain(0.0, 2.0, special=(0.0,)),
+    "m": Domain(1, 64, "int", special=(1, 2, 64)),
+    "m_compound": Domain(0.05, 9.0, "log"),
+    "jump_rate": Domain(0.1, 10.0, "log"), "jump_var": Domain(0.1, 5.0, "log"),
+    "t": Domain(1e-3, 10.0, "log", special=(10.0,)),
+}
+_FORWARD_TOL = ("W sums N ~ lambda t (<= ~400 on these domains) marks times dampings "
+                "e^{-2 theta a} (|2 theta a| <= 40) built from running products or sums of "
+                "libdevice exp/log values: a random walk of ~sqrt(N) ulps, amplified up to 40x "
+                "through the exponent, ~1e3 eps; Y = sqrt(s + sigma_A**2 W) xi adds a few "
+                "ulps. N is exact unless a damping lands within ulps of q (probability ~1e-15 "
+                "per jump)")
+_STATIONARY_DOMAINS = {
+    "k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
+    "dim": Domain(1, 9, "int", special=(1, 2)), "theta": _THETA,
+    "diffusion": Domain(0.0, 2.0, special=(0.0,)),
+    "jump_rate": Domain(0.02, 20.0, "log"), "jump_var": Domain(0.1, 5.0, "log"),
+}
+
 KERNELS = (
     KernelInfo(
         "philox4x32_10", _philox.philox4x32_10, ("philox4x32_10",), "philox.cuh",
@@ -244,7 +271,8 @@ KERNELS = (
         note="libdevice log: 1 ulp; glibc's log: < 1 ulp",
     ),
     KernelInfo(
-        "gamma_variate", _philox.gamma_variate, ("gamma_variate",), "philox.cuh",
+        "gamma_variate", _philox.gamma_variate, ("gamma_variate", "gamma_variate_at"),
+        "philox.cuh",
         "special.cu", ("f64", "f32"),
         _a("n:i64 shape:f64 start:u64 domain:u32 index:u32 k0:u32 k1:u32 out:T*!"),
         {"shape": Domain(0.01, 50.0, "log", special=(0.0, 0.5, 1.0, 2.0, 64.0)),
@@ -347,32 +375,53 @@ KERNELS = (
         _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* has_x0:i64 t:f64* t_per_row:i64 theta:f64 "
            "diffusion:f64 jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 "
            "dom_jump:u32 out:T*! w_out:T*! n_out:i64*!"),
-        {"k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
-         "dim": Domain(1, 9, "int", special=(1, 2)),
-         "theta": _THETA, "diffusion": Domain(0.0, 2.0, special=(0.0,)),
-         "m": Domain(1, 64, "int", special=(1, 2, 64)),
-         "m_compound": Domain(0.05, 9.0, "log"),
-         "jump_rate": Domain(0.1, 10.0, "log"), "jump_var": Domain(0.1, 5.0, "log"),
-         "t": Domain(1e-3, 10.0, "log", special=(10.0,))},
+        _FORWARD_DOMAINS, device_eps=4096.0, note=_FORWARD_TOL,
+    ),
+    KernelInfo(
+        "forward_law", _forward._forward_kernel,
+        ("jump_mixing", "draw_mark", "laplace_mark", "gaussian_mark", "student_t_mark"),
+        "forward.cuh", "forward.cu", ("f64", "f32"),
+        _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* has_x0:i64 t:f64* t_per_row:i64 theta:f64 "
+           "diffusion:f64 jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 "
+           "dom_jump:u32 dom_mark:u32 law:i64 law_param:f64 out:T*! w_out:T*! n_out:i64*!"),
+        {**_FORWARD_DOMAINS, "law": _LAW, "nu": _STUDENT_NU},
         device_eps=4096.0,
-        note=("W sums N ~ lambda t (<= ~400 on these domains) marks times dampings "
-              "e^{-2 theta a} (|2 theta a| <= 40) built from running products or sums of "
-              "libdevice exp/log values: a random walk of ~sqrt(N) ulps, amplified up to 40x "
-              "through the exponent, ~1e3 eps; Y = sqrt(s + sigma_A**2 W) xi adds a few ulps. "
-              "N is exact unless a damping lands within ulps of q (probability ~1e-15 per "
-              "jump)"),
+        note=(_FORWARD_TOL + ". Laplace (law 0) is the forward kernel. Other laws take the "
+              "jump loop at integer m too (no Binomial-Gamma route): N ~ 2 theta m t <= ~2.6e3 "
+              "for m = 64, a random walk of ~50 ulps. Gaussian marks are "
+              "exactly 1 (W is a sum of dampings: at most the Laplace error). A Student-t "
+              "mark (nu/2 - 1)/G takes G from the Marsaglia-Tsang sampler (shape nu/2 >= "
+              "1.25: no boost, a Box-Muller normal and v**3, a few ulps, as gamma_variate "
+              "above shape 1); W is a sum of positive terms, so its relative error is at most "
+              "the worst term's, heavy-tailed marks or not, except that the largest marks "
+              "come from v = 1 + c x near 0, where the cancellation multiplies the error of "
+              "v**3 by 1/v (> 100, i.e. ~1e3 eps, with probability ~1e-7 per mark at nu = "
+              "2.5). An accept/reject decision of a mark flips only if a test value is within "
+              "ulps of its threshold (probability ~1e-15 per attempt, ~1e-11 per launch of "
+              "these cases)"),
     ),
     KernelInfo(
         "stationary", _forward._stationary_kernel, (), "forward.cuh", "forward.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 k0:u32 k1:u32 theta:f64 diffusion:f64 jump_rate:f64 jump_var:f64 "
            "start:u64 index:u32 out:T*! w_out:T*!"),
-        {"k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
-         "dim": Domain(1, 9, "int", special=(1, 2)), "theta": _THETA,
-         "diffusion": Domain(0.0, 2.0, special=(0.0,)),
-         "jump_rate": Domain(0.02, 20.0, "log"), "jump_var": Domain(0.1, 5.0, "log")},
+        _STATIONARY_DOMAINS,
         device_eps=2048.0,
         note="as gamma_variate (shape m down to 0.005 here), then a sqrt and a normal",
+    ),
+    KernelInfo(
+        "stationary_law", _forward._stationary_kernel, ("stationary_mixing",), "forward.cuh",
+        "forward.cu", ("f64", "f32"),
+        _a("n:i64 dim:i64 k0:u32 k1:u32 theta:f64 diffusion:f64 jump_rate:f64 jump_var:f64 "
+           "start:u64 index:u32 law:i64 law_param:f64 out:T*! w_out:T*!"),
+        {**_STATIONARY_DOMAINS, "jump_rate": Domain(0.02, 5.0, "log"), "law": _LAW,
+         "nu": _STUDENT_NU},
+        device_eps=4096.0,
+        note=("Laplace: as stationary (2048 eps). Other laws: the forward_law jump loop over "
+              "the horizon 2 theta T = 64 log 2, i.e. ~44 m jumps (m = lambda/(2 theta) <= 50 "
+              "here: <= ~2.2e3, a random walk of ~50 ulps) with dampings down to 2**-64 "
+              "(|log damping| <= 44.4 amplifies a log/exp ulp at most 44x), then a sqrt and a "
+              "normal: as forward_law, 4096 eps"),
     ),
     KernelInfo(
         "combine", _reverse._combine, ("combine",), "reverse.cuh", "reverse.cu",

@@ -142,10 +142,10 @@ class ReverseNoise:
             return _gpu.forward(self.key, None, n, p.dim, _gpu.storage(like), float(h),
                                 -p.theta if growth else 0.0, self.eta * p.diffusion,
                                 self.eta * p.jump_rate, p.jump_var, start=self.start,
-                                index=step, reverse=True)
+                                index=step, reverse=True, amplitude=p.amplitude)
         return _forward.reverse_noise(self.key, n, p.dim, p.theta, self.eta * p.diffusion,
                                       self.eta * p.jump_rate, p.jump_var, h, step,
-                                      start=self.start, growth=growth)
+                                      start=self.start, growth=growth, amplitude=p.amplitude)
 
 
 class _Solver:

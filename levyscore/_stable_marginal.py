@@ -45,12 +45,12 @@ import math
 import numba as nb
 import numpy as np
 
-from ._mixture import _LOG2PI, _logaddexp, _point_logpdf_h, _time_constants
+from ._mixture import _LOG2PI, _logaddexp, _point_logpdf_h
 from ._wlaw import KIND_W, KIND_W_PLUS_EXP, log_density_w
-from ._process import JumpDiffusion
 from ._stable import SERIES_FROM, _log_density_series, _log_density_zolotarev
-from ._table import ScoreTable, _variance_constant
-from ._validation import as_points, row_norms
+from ._table import ScoreTable
+from ._time import one_minus_q_at, time_constants, variance_constant
+from ._validation import as_points, check_process, row_norms
 
 __all__ = ["marginal_table", "marginal_logpdf", "marginal_logpdf_h", "ALPHA_RANGE"]
 
@@ -145,7 +145,7 @@ def _w_grid(t, theta, lam, dim, e, yg, lw0, lw1):
     same variance (module docstring of the marginal). Returns the node count; ``lw0`` holds
     ``log(f_W(w) w y'(eta))``, ``lw1`` the same for W + Exp(1).
     """
-    m, q, logq, log1mq, s = _time_constants(t, theta, 0.0, lam)
+    m, q, logq, log1mq, s = time_constants(t, theta, 0.0, lam)
     a_neglog_e = max(0.0, -math.log(e))
     w_hi = 45.0 + 4.0 * m + a_neglog_e
     w_hi += (m + 1.0) * math.log(w_hi)
@@ -220,13 +220,12 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloo
     ``nested=True`` computes each node's inner law by the independent adaptive quadrature of
     :func:`levyscore._mixture._point_logpdf_h` instead (tests; ~10x slower).
     """
-    q = math.exp(-2.0 * theta * t)
+    m, q, logq, _, s = time_constants(t, theta, diffusion, lam)
     e = vdata * q
     if not e > 0.0:  # the data's contribution has decayed below the float range
         return _point_logpdf_h(r, t, dim, theta, diffusion, lam, b2, 0.0, buf)
-    m = lam / (2.0 * theta)
-    om = -math.expm1(-2.0 * theta * t)
-    c = diffusion * om / (2.0 * theta) + 2.0 * b2 * m * om  # mean variance of Y_t
+    om = one_minus_q_at(2.0 * theta, t)
+    c = s + 2.0 * b2 * m * om  # mean variance of Y_t
     r2 = r * r
     n = xs.shape[0]
     best = -math.inf
@@ -259,7 +258,6 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloo
     if fused:
         ny = _w_grid(t, theta, lam, dim, e, yg, lw0, lw1)
     logq_m = -lam * t  # log q^m: the atom of W
-    s = diffusion * om / (2.0 * theta)
     for direction in (-1, 1):
         k = kbest if direction == -1 else kbest + 1
         while 0 <= k < n:
@@ -321,10 +319,7 @@ def marginal_logpdf_h(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfl
 
 
 def _check(target, proc):
-    if not isinstance(proc, JumpDiffusion):
-        raise ValueError(f"proc must be a levyscore.JumpDiffusion, got {type(proc).__name__}")
-    if proc.dim != target.dim:
-        raise ValueError(f"proc.dim = {proc.dim} differs from the target's dimension {target.dim}")
+    check_process(proc, target.dim)
     lo, hi = ALPHA_RANGE
     if not lo <= target.alpha <= hi:
         raise ValueError(f"the exact marginal of SubGaussianStable is implemented for alpha in "
@@ -344,7 +339,7 @@ class StableMarginalSource:
         self.proc = _check(target, proc)
         self.xs, self.logw = mixing_grid(float(target.alpha), int(target.dim), refine)
         self.kfloor = floor_node(self.logw)
-        self.vc = _variance_constant(proc)
+        self.vc = variance_constant(proc.theta, proc.diffusion, proc.jump_rate, proc.jump_var)
         self.v0 = 2.0 * target.variance  # bulk scale^2 of the data (its alpha -> 2 limit)
 
     def _eval(self, r, t):

@@ -19,6 +19,10 @@ __all__ = [
     "check_count",
     "check_start",
     "row_norms",
+    "check_process",
+    "check_int",
+    "as_real_array",
+    "finite_row_norms",
 ]
 
 
@@ -201,3 +205,66 @@ def row_norms(y):
         rs = np.ldexp(np.sqrt(np.einsum("ij,ij->i", scaled, scaled)), e)
         r[bad] = np.where(big > 0.0, rs, 0.0)
     return r.reshape(y.shape[:-1])
+
+
+def check_process(proc, dim):
+    """Return ``proc`` after checking it is a :class:`levyscore.JumpDiffusion` of dimension ``dim``.
+
+    Raises
+    ------
+    ValueError
+        If ``proc`` is not a JumpDiffusion, or its dimension differs from ``dim`` (the
+        target's).
+    NotImplementedError
+        If the laws of ``proc``'s amplitude law are not implemented yet (route
+        ``"sampling-only"``).
+    """
+    from ._process import JumpDiffusion  # here: _process itself imports this module
+
+    if not isinstance(proc, JumpDiffusion):
+        raise ValueError(f"proc must be a levyscore.JumpDiffusion, got {type(proc).__name__}")
+    if proc.dim != dim:
+        raise ValueError(f"proc.dim = {proc.dim} differs from the target's dimension {dim}")
+    if proc.route == "sampling-only":
+        from ._laws import check_domain
+
+        check_domain(proc)  # raises NotImplementedError: no laws for this amplitude law yet
+    return proc
+
+
+def check_int(name, value, minimum):
+    """Return ``value`` as an int ``>= minimum``; an integral float is accepted, a bool is not."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    if not isinstance(value, (int, np.integer)) or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_real_array(name, value, ndim):
+    """A float64 copy of ``value`` with ``ndim`` dimensions and finite entries (bool refused)."""
+    arr = np.asarray(value)
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) \
+            or arr.dtype == np.bool_:
+        raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.float64)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return arr
+
+
+def finite_row_norms(flat):
+    """Euclidean norms of the rows of ``flat`` (n, D), as a contiguous array.
+
+    The norms come from :func:`row_norms` (no overflow or underflow); a norm beyond the
+    double range raises ``ValueError``.
+    """
+    r = np.ascontiguousarray(row_norms(flat))
+    if not np.isfinite(r).all():
+        raise ValueError("x must lie within the double range: a norm |x| (or |x - centre|) "
+                         "exceeds 1.8e308")
+    return r

@@ -30,6 +30,7 @@ import numpy as np
 from ._backend import array_module
 from ._process import JumpDiffusion
 from ._seeding import philox_key
+from ._time import decay_q, total_variance
 from ._validation import as_points, as_times, check_count, check_real
 
 __all__ = ["dsm_batches", "fit_score", "LearnedScore"]
@@ -51,9 +52,8 @@ def _check_positive_int(name, value):
 
 def _variance(proc, t):
     """Per-component variance v(t) of Y_t in clock time (MATH.md section 8)."""
-    tau = proc.clock(t)
-    one_minus_q = -np.expm1(-2.0 * proc.theta * np.asarray(tau, dtype=np.float64))
-    return (proc.diffusion + proc.jump_rate * proc.jump_var) * one_minus_q / (2.0 * proc.theta)
+    return total_variance(proc.theta, proc.diffusion, proc.jump_rate, proc.jump_var,
+                          proc.clock(t))
 
 
 def _robust_scale(data):
@@ -171,7 +171,7 @@ class LearnedScore:
     def _features(self, x, t):
         p = self.process
         v = _variance(p, t)
-        q = np.exp(-2.0 * p.theta * np.asarray(p.clock(t), dtype=np.float64))
+        q = decay_q(p.theta, p.clock(t))
         a = np.sqrt(q * self.data_scale ** 2 + v)
         lo, hi = math.log(self.t_min), math.log(self.T)
         tau = (2.0 * np.log(t) - lo - hi) / (hi - lo)

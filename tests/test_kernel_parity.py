@@ -628,3 +628,10 @@ def test_scalar_constants_match_numba():
     assert set(consts) == set(numba_values)
     for name, value in numba_values.items():
         assert float(consts[name]) == value, name
+
+
+# The cases of the amplitude-law kernels live with their other tests; imported at the end
+# (test_amplitude_kernels imports this module lazily, inside functions).
+from test_amplitude_kernels import case_forward_law, case_stationary_law  # noqa: E402
+
+CASES.update(forward_law=case_forward_law, stationary_law=case_stationary_law)
