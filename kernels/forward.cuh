@@ -24,8 +24,9 @@ static constexpr double STATIONARY_TWO_THETA_T = 64.0 * 0.6931471805599453;
 static constexpr ls_i64 LAW_LAPLACE = 0;
 static constexpr ls_i64 LAW_GAUSSIAN = 1;
 static constexpr ls_i64 LAW_STUDENT_T = 2;
-// Philox blocks reserved per jump on the mark stream (levyscore.amplitudes.student_t.
-// MARK_BLOCKS): jump j reads blocks (j mod 2**20) * MARK_BLOCKS, ... (below 2**32).
+// Philox blocks reserved per pair of jumps on the mark stream (levyscore.amplitudes.
+// student_t.MARK_BLOCKS): jumps 2p, 2p + 1 read blocks (p mod 2**20) * MARK_BLOCKS, ...
+// (below 2**32; see student_t_mark).
 static constexpr ls_u32 MARK_BLOCKS = 4096u;
 
 // Numba twin: levyscore._time.gaussian_variance
@@ -97,21 +98,33 @@ LS_HD inline double gaussian_mark() {
 }
 
 // Numba twin: levyscore.amplitudes.student_t.student_t_mark
-// M / sigma_A**2 = ((nu - 2) / 2) / G, G ~ Gamma(nu / 2) by Marsaglia-Tsang on the mark stream
-// cm from block first = (j mod 2**20) * MARK_BLOCKS: attempt 0 takes its normal from block
-// first and its acceptance uniform from the jump's own u_mark; attempt k >= 1 reads its
-// acceptance uniform from block first + 2k - 1 and its normal from first + 2k.
+// M / sigma_A**2 = ((nu - 2) / 2) / G, G ~ Gamma(nu / 2) by Marsaglia-Tsang. Jumps 2p and 2p + 1
+// share block base = (p mod 2**20) * MARK_BLOCKS of the mark stream cm: its Box-Muller pair
+// gives the first attempt's normal of jump 2p (cosine) and of jump 2p + 1 (sine, carried in
+// *spare); the first attempt's acceptance uniform is the jump's own u_mark. Retry k >= 1 of
+// jump j reads its acceptance uniform from block base + 1 + (j mod 2) MARK_BLOCKS / 2 +
+// 2 (k - 1) and its normal from the next block.
 LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c1, ls_u32 cm,
-                                   ls_i64 j, ls_u32 k0, ls_u32 k1) {
+                                   ls_i64 j, ls_u32 k0, ls_u32 k1, double* spare) {
     double a = 0.5 * nu;
     double d = a - 1.0 / 3.0;  // a float division
     double c = 1.0 / sqrt(9.0 * d);
-    ls_u32 block = ((ls_u32)((ls_u64)j & 0xFFFFFull)) * MARK_BLOCKS;
-    double u = u_mark;
+    ls_u64 jj = (ls_u64)j;
+    ls_u32 odd = (ls_u32)(jj & 1ull);
+    ls_u32 base = ((ls_u32)((jj >> 1) & 0xFFFFFull)) * MARK_BLOCKS;
     double u1, u2, x, v, unused;
+    if (odd == 0u) {
+        uniform_pair(c0, c1, cm, base, k0, k1, &u1, &u2);
+        double rad = sqrt(-2.0 * log(u1));
+        double ang = TWO_PI * u2;
+        x = rad * cos(ang);
+        *spare = rad * sin(ang);
+    } else {
+        x = *spare;
+    }
+    ls_u32 block = base + 1u + odd * (MARK_BLOCKS / 2u);
+    double u = u_mark;
     while (true) {
-        uniform_pair(c0, c1, cm, block, k0, k1, &u1, &u2);
-        x = sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
         v = 1.0 + c * x;
         if (v > 0.0) {
             v = v * v * v;
@@ -123,7 +136,9 @@ LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c
                 break;
             }
         }
-        uniform_pair(c0, c1, cm, block + 1u, k0, k1, &u, &unused);
+        uniform_pair(c0, c1, cm, block, k0, k1, &u, &unused);
+        uniform_pair(c0, c1, cm, block + 1u, k0, k1, &u1, &u2);
+        x = sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
         block += 2u;
     }
     return (a - 1.0) / (d * v);
@@ -131,16 +146,17 @@ LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c
 
 // Numba twin: levyscore.amplitudes._dispatch.draw_mark
 // M / sigma_A**2 of jump j (unit mean) for the law with code law (param: nu for Student-t);
-// u_mark is the jump's own uniform (second uniform of its jump-stream block).
+// u_mark is the jump's own uniform (second uniform of its jump-stream block); *spare is the
+// state carried from jump j - 1 to jump j (Student-t: a spare normal), 0 before jump 0.
 LS_HD inline double draw_mark(ls_i64 law, double param, double u_mark, ls_u32 c0, ls_u32 c1,
-                              ls_u32 cm, ls_i64 j, ls_u32 k0, ls_u32 k1) {
+                              ls_u32 cm, ls_i64 j, ls_u32 k0, ls_u32 k1, double* spare) {
     if (law == LAW_LAPLACE) {
         return laplace_mark(u_mark);
     }
     if (law == LAW_GAUSSIAN) {
         return gaussian_mark();
     }
-    return student_t_mark(param, u_mark, c0, c1, cm, j, k0, k1);
+    return student_t_mark(param, u_mark, c0, c1, cm, j, k0, k1, spare);
 }
 
 // Numba twin: levyscore._forward.jump_mixing
@@ -159,6 +175,7 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 cm, ls_u32
     double two_theta = 2.0 * theta;
     double w = 0.0;
     ls_i64 n = 0;
+    double spare = 0.0;  // state of the marks from one jump to the next (draw_mark)
     ls_u32 block = 0u;
     double u_gap, u_mark;
     if (theta > 0.0) {
@@ -188,7 +205,8 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 cm, ls_u32
                 if (q < DAMPING_FLOOR) {
                     double logd = log(previous) + inv_m * log(u_gap);
                     if (logd >= logq) {
-                        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * exp(logd);
+                        double mark = draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1, &spare);
+                        w += mark * exp(logd);
                         n += 1;
                     }
                 }
@@ -197,7 +215,8 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 cm, ls_u32
             if (damping < q) {
                 break;
             }
-            w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * damping;
+            double mark = draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1, &spare);
+            w += mark * damping;
             n += 1;
             block += 1u;
         }
@@ -212,7 +231,8 @@ LS_HD inline void jump_mixing(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 cm, ls_u32
         if (age > t) {
             break;
         }
-        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * exp(-two_theta * age);
+        double mark = draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1, &spare);
+        w += mark * exp(-two_theta * age);
         n += 1;
         block += 1u;
     }

@@ -193,6 +193,7 @@ def jump_mixing(c0, c1, c2, cm, k0, k1, t, theta, jump_rate, law, param):
     two_theta = 2.0 * theta
     w = 0.0
     n = 0
+    spare = 0.0  # state of the marks from one jump to the next (draw_mark)
     block = np.uint64(0)
     if theta > 0.0:
         m = jump_rate / two_theta
@@ -223,12 +224,14 @@ def jump_mixing(c0, c1, c2, cm, k0, k1, t, theta, jump_rate, law, param):
                 if q < _DAMPING_FLOOR:
                     logd = math.log(previous) + inv_m * math.log(u_gap)
                     if logd >= logq:
-                        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * math.exp(logd)
+                        mark, spare = draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1, spare)
+                        w += mark * math.exp(logd)
                         n += 1
                 break
             if damping < q:
                 break
-            w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * damping
+            mark, spare = draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1, spare)
+            w += mark * damping
             n += 1
             block += np.uint64(1)
         return w, n
@@ -238,7 +241,8 @@ def jump_mixing(c0, c1, c2, cm, k0, k1, t, theta, jump_rate, law, param):
         age += -math.log(u_gap) / jump_rate
         if age > t:
             break
-        w += draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1) * math.exp(-two_theta * age)
+        mark, spare = draw_mark(law, param, u_mark, c0, c1, cm, n, k0, k1, spare)
+        w += mark * math.exp(-two_theta * age)
         n += 1
         block += np.uint64(1)
     return w, n

@@ -37,8 +37,9 @@ DOMAIN_FORWARD_JUMP    0x01    forward draw: jump ages and Exp(1) marks
 DOMAIN_STATIONARY      0x02    stationary draw: the normals xi
 DOMAIN_STATIONARY_GAM  0x03    stationary draw: the Gamma(m) variable W_inf
 DOMAIN_FORWARD_MARK    0x04    forward draw: amplitude marks that need more
-                               than one uniform (Student-t; block j * 4096 + k
-                               for jump j, see levyscore.amplitudes)
+                               than one uniform (Student-t; blocks p * 4096 + k
+                               for jumps 2p and 2p + 1, see
+                               levyscore.amplitudes.student_t)
 DOMAIN_STATIONARY_JUMP 0x05    stationary draw, laws without a Gamma W_inf:
                                jump ages and uniforms (as DOMAIN_FORWARD_JUMP)
 DOMAIN_STATIONARY_MARK 0x06    ... and their multi-uniform marks

@@ -40,8 +40,12 @@ _STATE = {}
 def _process(p):
     import levyscore
 
+    amplitude = p.get("amplitude", "laplace")
+    if amplitude == "student-t":
+        amplitude = levyscore.amplitudes.StudentT(p["nu"])
     return levyscore.JumpDiffusion(p["dim"], theta=p["theta"], diffusion=p["diffusion"],
-                                   jump_rate=p["jump_rate"], jump_var=p["jump_var"])
+                                   jump_rate=p["jump_rate"], jump_var=p["jump_var"],
+                                   amplitude=amplitude)
 
 
 def _law(p, t):

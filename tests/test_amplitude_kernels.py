@@ -255,7 +255,8 @@ def _student_t_route_params():
 @pytest.mark.parametrize("dtype", ["f64", "f32"])
 def test_student_t_many_jumps_host(host_lib, nu, dtype):
     """jump_rate 5 over t = 5: ~25 jumps per sample (~7 for theta = 2.5), each with its own
-    Gamma draw on the mark stream at block j * 4096; bit for bit on every route. The jump
+    Gamma draw on the mark stream (blocks p * 4096 + k for jumps 2p, 2p + 1); bit for bit
+    on every route. The jump
     stream is the law's alone to choose: the counts N equal the Gaussian law's."""
     info = _registry.get("forward_law")
     rng = np.random.default_rng(int(nu * 10))

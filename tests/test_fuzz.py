@@ -99,6 +99,9 @@ def worker():
             ("law_radial_cdf", dict(p=p, t=1.0, r=np.ones(1))),
             ("law_sample", dict(p=p, t=None, n=1, seed=0)),
             ("process_sample_path", dict(p=p, x0=one, times=np.ones(1), seed=0)),
+            ("process_sample", dict(p=dict(p, amplitude="student-t", nu=3.0), x0=one, t=1.0,
+                                    seed=0)),
+            ("law_sample", dict(p=dict(p, amplitude="student-t", nu=3.0), t=None, n=1, seed=0)),
             ("process_dsm_pairs", dict(p=p, x0=one, t=1.0, seed=0)),
             ("target_stable", dict(alpha=1.5, variance=1.0, dim=2, n=1, seed=0)),
             ("target_mixture", dict(weights=np.ones(1), means=np.zeros((1, 2)),
@@ -228,6 +231,27 @@ def test_process_score_and_sampling(worker, data):
           [(n, times.shape[0], p["dim"])])
     check(worker.call("process_dsm_pairs", p=p, x0=x0, t=t, seed=seed),
           [(n, p["dim"]), (n, p["dim"])])
+
+
+@FUZZ
+@given(data=st.data())
+def test_sampling_of_every_amplitude_law(worker, data):
+    """Gaussian and Student-t amplitudes (nu from 2 + 1e-9 to 1e6): every sampler gives finite
+    values or a ValueError, within the time bound."""
+    p = data.draw(process_params())
+    p["dim"] = min(p["dim"], 16)
+    p["amplitude"] = data.draw(st.sampled_from(["gaussian", "student-t"]))
+    p["nu"] = 2.0 + data.draw(logu(1e-9, 1e6))
+    x0 = data.draw(points(p["dim"]))
+    n = x0.shape[0]
+    t = data.draw(st.one_of(TIME, st.lists(TIME, min_size=n, max_size=n).map(np.array)))
+    seed = data.draw(st.integers(0, 2**63))
+    check(worker.call("process_sample", p=p, x0=x0, t=t, seed=seed), [(n, p["dim"])])
+    check(worker.call("law_sample", p=p, t=data.draw(st.one_of(st.none(), TIME)), n=n,
+                      seed=seed), [(n, p["dim"])])
+    times = np.cumsum(data.draw(st.lists(TIME, min_size=1, max_size=3)))
+    check(worker.call("process_sample_path", p=p, x0=x0, times=times, seed=seed),
+          [(n, times.shape[0], p["dim"])])
 
 
 @FUZZ

@@ -18,8 +18,8 @@ LAW_STUDENT_T = 2
 
 
 @nb.njit(cache=True)
-def draw_mark(law, param, u_mark, c0, c1, cm, j, k0, k1):
-    """``M / sigma_A^2`` of jump j (unit mean) for the law with code ``law``.
+def draw_mark(law, param, u_mark, c0, c1, cm, j, k0, k1, spare):
+    """``(M / sigma_A^2, spare)`` of jump j (unit mean mark) for the law with code ``law``.
 
     Parameters
     ----------
@@ -32,10 +32,13 @@ def draw_mark(law, param, u_mark, c0, c1, cm, j, k0, k1):
     c0, c1, cm, k0, k1 : uint64
         Sample index words, the mark stream word and the key (Student-t's Gamma draw).
     j : int
-        Index of the jump within the sample's interval.
+        Index of the jump within the sample's interval (jumps are drawn in order 0, 1, ...).
+    spare : float
+        State carried from jump j - 1 to jump j (Student-t: a spare normal); the caller
+        starts it at 0 and passes back what the previous call returned.
     """
     if law == LAW_LAPLACE:
-        return laplace_mark(u_mark)
+        return laplace_mark(u_mark), spare
     if law == LAW_GAUSSIAN:
-        return gaussian_mark()
-    return student_t_mark(param, u_mark, c0, c1, cm, j, k0, k1)
+        return gaussian_mark(), spare
+    return student_t_mark(param, u_mark, c0, c1, cm, j, k0, k1, spare)

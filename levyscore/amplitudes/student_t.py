@@ -17,36 +17,53 @@ from ._base import AmplitudeLaw
 
 __all__ = ["StudentT", "student_t_mark", "MARK_BLOCKS"]
 
-#: Philox blocks reserved per jump on the mark stream (``c3 = j * MARK_BLOCKS + ...``): the
-#: Marsaglia-Tsang sampler reads at most 2 per attempt and accepts with probability > 0.95 for
-#: shape nu/2 > 1, so 2**11 attempts are never exhausted in practice (probability < 1e-2600).
+#: Philox blocks reserved per pair of jumps on the mark stream (see :func:`student_t_mark`):
+#: each jump's retries of the Marsaglia-Tsang sampler read 2 blocks and each attempt accepts
+#: with probability > 0.95 for shape nu/2 > 1, so the 1023 retries a jump has room for are
+#: never exhausted in practice (probability < 1e-1300).
 MARK_BLOCKS = 4096
 _TWO_PI = 2.0 * math.pi
 
 
 @nb.njit(cache=True)
-def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1):
+def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1, spare):
     """``M / sigma_A^2 = ((nu - 2)/2) / G``, G ~ Gamma(nu/2), for jump j of a sample.
 
-    G by Marsaglia & Tsang (2000) (shape nu/2 > 1, so no boost), as
-    :func:`levyscore._philox.gamma_variate_at` but cheaper in its common case: attempt 0
-    takes its normal from block ``first`` of the mark stream ``cm`` (Box-Muller, cosine
-    branch) and its acceptance uniform from the jump's own uniform ``u_mark``, so an accepted
-    first attempt (probability > 0.95) costs one Philox block. Attempt k >= 1 reads its
-    acceptance uniform from block ``first + 2k - 1`` and its normal from ``first + 2k``. ``first =
-    (j mod 2**20) * MARK_BLOCKS``: each jump has its own counters, and the block index fits
-    the 32-bit counter word (a sample draws far fewer than 2**20 jumps:
+    G by Marsaglia & Tsang (2000) (shape nu/2 > 1, so no boost), arranged so that an accepted
+    first attempt (probability > 0.95) costs half a Philox block: jumps 2p and 2p + 1 share
+    block ``base = (p mod 2**20) * MARK_BLOCKS`` of the mark stream ``cm``, whose Box-Muller
+    pair gives the first attempt's normal of jump 2p (cosine branch) and of jump 2p + 1
+    (sine branch, carried over in ``spare``; the two are independent normals). The first
+    attempt's acceptance uniform is the jump's own uniform ``u_mark``. Retry k >= 1 of jump j
+    reads its acceptance uniform from block ``base + 1 + (j mod 2) MARK_BLOCKS/2 + 2(k - 1)``
+    and its normal from the next block, so each jump has its own counters and the block
+    index fits the 32-bit counter word (a sample draws far fewer than 2**21 jumps:
     ``levyscore._forward.MAX_EXPECTED_JUMPS`` = 1e6 caps their mean).
+
+    Returns
+    -------
+    mark : float
+    spare : float
+        The sine-branch normal for jump j + 1 (``spare`` unchanged for odd j).
     """
     a = 0.5 * nu
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    block = (np.uint64(j) & np.uint64(0xFFFFF)) * np.uint64(MARK_BLOCKS)
+    jj = np.uint64(j)
+    odd = jj & np.uint64(1)
+    base = ((jj >> np.uint64(1)) & np.uint64(0xFFFFF)) * np.uint64(MARK_BLOCKS)
+    if odd == np.uint64(0):
+        u1, u2 = uniform_pair(c0, c1, cm, base, k0, k1)
+        rad = math.sqrt(-2.0 * math.log(u1))
+        ang = _TWO_PI * u2
+        x = rad * math.cos(ang)
+        spare = rad * math.sin(ang)
+    else:
+        x = spare
+    block = base + np.uint64(1) + odd * np.uint64(MARK_BLOCKS // 2)
     one = np.uint64(1)
     u = u_mark
     while True:
-        u1, u2 = uniform_pair(c0, c1, cm, block, k0, k1)
-        x = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
         v = 1.0 + c * x
         if v > 0.0:
             v = v * v * v
@@ -55,9 +72,11 @@ def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1):
                 break
             if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
                 break
-        u, _ = uniform_pair(c0, c1, cm, block + one, k0, k1)
+        u, _ = uniform_pair(c0, c1, cm, block, k0, k1)
+        u1, u2 = uniform_pair(c0, c1, cm, block + one, k0, k1)
+        x = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
         block += np.uint64(2)
-    return (a - 1.0) / (d * v)
+    return (a - 1.0) / (d * v), spare
 
 
 class StudentT(AmplitudeLaw):
