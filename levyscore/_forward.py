@@ -1,9 +1,12 @@
-"""Exact forward sampling of the jump-diffusion (MATH.md sections 1, 2 and 8).
+"""Exact forward sampling of the jump-diffusion (MATH.md sections 1, 2, 8 and 11).
 
 The process is dX = -theta X dt + sigma_G dW + dJ, with J compound Poisson of
-rate lambda and isotropic Laplace amplitudes of per-component variance
-sigma_A**2 = 2 b**2. In the code, ``diffusion`` = sigma_G**2, ``jump_rate`` =
-lambda and ``jump_var`` = sigma_A**2.
+rate lambda and isotropic amplitudes of per-component variance sigma_A**2:
+Laplace (the default, sigma_A**2 = 2 b**2) or another Gaussian scale mixture
+A = sqrt(M) xi of :mod:`levyscore.amplitudes` (keyword ``amplitude``; the
+sections below describe Laplace, and z_i becomes the law's unit-mean mark
+M_i / sigma_A**2, drawn by ``amplitudes._dispatch.draw_mark``). In the code,
+``diffusion`` = sigma_G**2, ``jump_rate`` = lambda and ``jump_var`` = sigma_A**2.
 
 Method (MATH.md section 1, "Gaussian scale mixture")
 ----------------------------------------------------
@@ -41,7 +44,9 @@ k-th interval of a path) reads
 * ``DOMAIN_FORWARD_GAUSS``, index k: block j gives xi_{2j}, xi_{2j+1};
 * ``DOMAIN_FORWARD_JUMP``, index k: block j gives the j-th spacing (first
   uniform) and the j-th mark z_j (second uniform), j = 0..N (block N gives
-  the spacing that overshoots t).
+  the spacing that overshoots t);
+* ``DOMAIN_FORWARD_MARK``, index k: the marks that need more than one uniform
+  (Student-t; see :func:`levyscore.amplitudes.student_t.student_t_mark`).
 
 The stationary sampler reads ``DOMAIN_STATIONARY`` (xi) and
 ``DOMAIN_STATIONARY_GAM`` (W_inf), with the same index convention. Results
