@@ -19,8 +19,9 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["gaussian_variance", "time_constants", "one_minus_q_at", "decay_q", "one_minus_q",
-           "total_variance", "variance_constant", "exponent_m", "integer_m", "INTEGER_M_RTOL"]
+__all__ = ["gaussian_variance", "time_constants", "one_minus_q_at", "log_q_and_one_minus_q",
+           "decay_q", "one_minus_q", "total_variance", "variance_constant", "exponent_m",
+           "integer_m", "INTEGER_M_RTOL"]
 
 #: m = lambda / (2 theta) is treated as an integer when it lies within this relative distance
 #: of one: such m come from rounding in lambda / (2 theta).
@@ -67,6 +68,16 @@ def time_constants(t, theta, diffusion, lam):
 def one_minus_q_at(two_theta, t):
     """``1 - q = -expm1(-2 theta t)`` as a Numba scalar, from ``two_theta = 2 theta``."""
     return -math.expm1(-two_theta * t)
+
+
+def log_q_and_one_minus_q(theta, t):
+    """``(log q, log(1 - q))`` as Python floats (``t = inf``: ``(-inf, 0)``).
+
+    With libm's ``expm1`` and ``log``; raises ``ValueError`` (math domain error) when
+    ``2 theta t`` rounds to 0, where ``log(1 - q)`` is ``-inf``.
+    """
+    logq = -2.0 * theta * t
+    return logq, (math.log(-math.expm1(logq)) if math.isfinite(logq) else 0.0)
 
 
 def decay_q(theta, t):

@@ -4,6 +4,8 @@ import math
 import numpy as np
 from scipy import integrate
 
+from .._time import exponent_m, log_q_and_one_minus_q
+
 __all__ = ["AmplitudeLaw"]
 
 
@@ -95,8 +97,8 @@ class AmplitudeLaw:
             Same shape as ``u``.
         """
         u = np.asarray(u, dtype=np.float64)
-        m = jump_rate / (2.0 * theta)
-        lo = -math.inf if math.isinf(t) else -2.0 * theta * t
+        m = exponent_m(theta, jump_rate)
+        lo = log_q_and_one_minus_q(theta, t)[0]  # log q
         out = np.empty(u.shape)
         for idx, ui in np.ndenumerate(u):
             if ui == 0.0 or m == 0.0:

@@ -13,6 +13,7 @@ import numpy as np
 from .._closed_form import bessel_mixture_logpdf_h, bessel_mixture_score
 from .._mixture import mixture_radial_cdf
 from .._process import JumpDiffusion
+from .._time import log_q_and_one_minus_q
 from .._validation import (as_radii, check_dim, check_int, check_process, check_real,
                            finite_row_norms)
 from ._common import _clock_time, _close, _flat_points
@@ -45,8 +46,7 @@ def bessel_marginal_log_weights(j, m, t, theta):
         ``log w'_k`` (``-inf`` for ``k < j``). Computed with lgamma, log(-expm1) so that
         both ``t -> 0`` and large t keep full relative accuracy.
     """
-    logq = -2.0 * theta * t
-    log1mq = math.log(-math.expm1(logq)) if math.isfinite(logq) else 0.0
+    logq, log1mq = log_q_and_one_minus_q(theta, t)
     out = np.full(m + 1, -math.inf)
     lnorm = math.lgamma(m - j + 1.0)
     for k in range(j, m + 1):
