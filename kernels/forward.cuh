@@ -125,16 +125,9 @@ LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c
     ls_u32 block = base + 1u + odd * (MARK_BLOCKS / 2u);
     double u = u_mark;
     while (true) {
-        v = 1.0 + c * x;
+        v = marsaglia_tsang_cube(x, u, c, d);
         if (v > 0.0) {
-            v = v * v * v;
-            double x2 = x * x;
-            if (u < 1.0 - 0.0331 * x2 * x2) {
-                break;
-            }
-            if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) {
-                break;
-            }
+            break;
         }
         uniform_pair(c0, c1, cm, block, k0, k1, &u, &unused);
         uniform_pair(c0, c1, cm, block + 1u, k0, k1, &u1, &u2);

@@ -102,14 +102,31 @@ LS_HD inline void exponential_pair(ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 c3, l
     *e1 = -log(u2);
 }
 
-// Numba twin: levyscore._philox.gamma_variate_at
-// gamma_variate reading blocks first, first + 1, ... of the stream c2 (one stream holds many
-// variates: the Student-t marks of a sample's jumps, each at its own block offset).
-// Marsaglia-Tsang for shape >= 1, the boost U**(1/shape) in log space below 1; block first
-// holds the boost uniform, attempt j reads blocks first + 2j + 1 (a Box-Muller normal) and
-// first + 2j + 2 (the acceptance uniform).
-LS_HD inline double gamma_variate_at(double shape, ls_u32 c0, ls_u32 c1, ls_u32 c2,
-                                     ls_u32 first, ls_u32 k0, ls_u32 k1) {
+// Numba twin: levyscore._philox.marsaglia_tsang_cube
+// One Marsaglia-Tsang attempt (normal x, uniform u, d = a - 1/3, c = 1/sqrt(9 d)): v^3 if it
+// accepts (G = d v^3), else 0. Shared by gamma_variate and student_t_mark (forward.cuh).
+LS_HD inline double marsaglia_tsang_cube(double x, double u, double c, double d) {
+    double v = 1.0 + c * x;
+    if (v <= 0.0) {
+        return 0.0;
+    }
+    v = v * v * v;
+    double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2) {
+        return v;
+    }
+    if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) {
+        return v;
+    }
+    return 0.0;
+}
+
+// Numba twin: levyscore._philox.gamma_variate
+// Marsaglia-Tsang for shape >= 1, the boost U**(1/shape) in log space below 1; block 0 holds
+// the boost uniform, attempt j reads blocks 2j + 1 (a Box-Muller normal) and 2j + 2 (the
+// acceptance uniform).
+LS_HD inline double gamma_variate(double shape, ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0,
+                                  ls_u32 k1) {
     if (shape <= 0.0) {
         return 0.0;
     }
@@ -117,40 +134,25 @@ LS_HD inline double gamma_variate_at(double shape, ls_u32 c0, ls_u32 c1, ls_u32 
     double a = boost ? shape + 1.0 : shape;
     double d = a - 1.0 / 3.0;  // a float division: 1 / 3 would be the integer 0
     double c = 1.0 / sqrt(9.0 * d);
-    ls_u32 block = first + 1u;
+    ls_u32 block = 1u;
     double x, u, v, u1, u2, unused;
     while (true) {
         uniform_pair(c0, c1, c2, block, k0, k1, &u1, &u2);
         x = sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
         uniform_pair(c0, c1, c2, block + 1u, k0, k1, &u, &unused);
         block += 2u;
-        v = 1.0 + c * x;
-        if (v <= 0.0) {
-            continue;
-        }
-        v = v * v * v;
-        double x2 = x * x;
-        if (u < 1.0 - 0.0331 * x2 * x2) {
-            break;
-        }
-        if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) {
+        v = marsaglia_tsang_cube(x, u, c, d);
+        if (v > 0.0) {
             break;
         }
     }
     double g = d * v;
     if (boost) {
         double ub;
-        uniform_pair(c0, c1, c2, first, k0, k1, &ub, &unused);
+        uniform_pair(c0, c1, c2, 0u, k0, k1, &ub, &unused);
         return exp(log(g) + log(ub) / shape);
     }
     return g;
-}
-
-// Numba twin: levyscore._philox.gamma_variate
-// Gamma(shape) from blocks 0, 1, ... of the stream c2: gamma_variate_at with first = 0.
-LS_HD inline double gamma_variate(double shape, ls_u32 c0, ls_u32 c1, ls_u32 c2, ls_u32 k0,
-                                  ls_u32 k1) {
-    return gamma_variate_at(shape, c0, c1, c2, 0u, k0, k1);
 }
 
 }  // namespace levyscore

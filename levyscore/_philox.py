@@ -92,7 +92,7 @@ __all__ = [
     "normal_pair",
     "exponential_pair",
     "gamma_variate",
-    "gamma_variate_at",
+    "marsaglia_tsang_cube",
     "uniforms",
     "normals",
     "exponentials",
@@ -218,31 +218,40 @@ def exponential_pair(c0, c1, c2, c3, k0, k1):
 
 
 @njit(cache=True)
+def marsaglia_tsang_cube(x, u, c, d):
+    """One attempt of Marsaglia & Tsang's Gamma sampler: ``v^3`` if it accepts, else 0.
+
+    ``x`` is the attempt's normal, ``u`` its acceptance uniform, ``d = a - 1/3`` and
+    ``c = 1 / sqrt(9 d)`` for shape ``a >= 1``; an accepted attempt gives ``G = d v^3``.
+    Shared by :func:`gamma_variate` and the Student-t marks of :mod:`levyscore.amplitudes`.
+    """
+    v = 1.0 + c * x
+    if v <= 0.0:
+        return 0.0
+    v = v * v * v
+    x2 = x * x
+    if u < 1.0 - 0.0331 * x2 * x2:
+        return v
+    if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
+        return v
+    return 0.0
+
+
+@njit(cache=True)
 def gamma_variate(shape, c0, c1, c2, k0, k1):
     """Gamma(shape, 1) reading blocks 0, 1, 2, ... of the stream (c0, c1, c2).
 
     Marsaglia & Tsang (2000), "A simple method for generating gamma
-    variables", for ``shape >= 1``; for ``0 < shape < 1`` the boost
-    ``Gamma(shape) = Gamma(shape + 1) * U**(1/shape)``, computed in log space.
-    ``shape == 0`` returns 0 (the point mass). Block 0 holds the boost
-    uniform; attempt j reads block 2j + 1 (a Box-Muller normal) and block
-    2j + 2 (the acceptance uniform). Same as :func:`gamma_variate_at` with
-    ``first = 0``.
+    variables", for ``shape >= 1`` (:func:`marsaglia_tsang_cube`); for
+    ``0 < shape < 1`` the boost ``Gamma(shape) = Gamma(shape + 1) * U**(1/shape)``,
+    computed in log space. ``shape == 0`` returns 0 (the point mass). Block 0
+    holds the boost uniform; attempt j reads block 2j + 1 (a Box-Muller normal)
+    and block 2j + 2 (the acceptance uniform).
 
     Returns
     -------
     float64
         The variate (may underflow to 0 for very small ``shape``).
-    """
-    return gamma_variate_at(shape, c0, c1, c2, np.uint64(0), k0, k1)
-
-
-@njit(cache=True)
-def gamma_variate_at(shape, c0, c1, c2, first, k0, k1):
-    """:func:`gamma_variate` reading blocks ``first, first + 1, ...`` of the stream.
-
-    Lets one stream hold many variates (the Student-t marks of a sample's jumps), each
-    starting at its own block offset.
     """
     if shape <= 0.0:
         return 0.0
@@ -250,25 +259,19 @@ def gamma_variate_at(shape, c0, c1, c2, first, k0, k1):
     a = shape + 1.0 if boost else shape
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    block = first + np.uint64(1)
+    block = np.uint64(1)
     one = np.uint64(1)
     while True:
         u1, u2 = uniform_pair(c0, c1, c2, block, k0, k1)
         x = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
         u, _ = uniform_pair(c0, c1, c2, block + one, k0, k1)
         block += np.uint64(2)
-        v = 1.0 + c * x
-        if v <= 0.0:
-            continue
-        v = v * v * v
-        x2 = x * x
-        if u < 1.0 - 0.0331 * x2 * x2:
-            break
-        if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
+        v = marsaglia_tsang_cube(x, u, c, d)
+        if v > 0.0:
             break
     g = d * v
     if boost:
-        ub, _ = uniform_pair(c0, c1, c2, first, k0, k1)
+        ub, _ = uniform_pair(c0, c1, c2, np.uint64(0), k0, k1)
         return math.exp(math.log(g) + math.log(ub) / shape)
     return g
 

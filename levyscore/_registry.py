@@ -271,7 +271,7 @@ KERNELS = (
         note="libdevice log: 1 ulp; glibc's log: < 1 ulp",
     ),
     KernelInfo(
-        "gamma_variate", _philox.gamma_variate, ("gamma_variate", "gamma_variate_at"),
+        "gamma_variate", _philox.gamma_variate, ("gamma_variate", "marsaglia_tsang_cube"),
         "philox.cuh",
         "special.cu", ("f64", "f32"),
         _a("n:i64 shape:f64 start:u64 domain:u32 index:u32 k0:u32 k1:u32 out:T*!"),

@@ -212,6 +212,17 @@ def test_laws(worker, data):
         assert lo >= 0.0 and hi <= 1.0, out
 
 
+def check_samplers(worker, data, p, x0, t, seed):
+    """``sample``, ``TransitionLaw.sample`` (a drawn time or stationary) and ``sample_path``."""
+    n = x0.shape[0]
+    check(worker.call("process_sample", p=p, x0=x0, t=t, seed=seed), [(n, p["dim"])])
+    check(worker.call("law_sample", p=p, t=data.draw(st.one_of(st.none(), TIME)), n=n,
+                      seed=seed), [(n, p["dim"])])
+    times = np.cumsum(data.draw(st.lists(TIME, min_size=1, max_size=3)))
+    check(worker.call("process_sample_path", p=p, x0=x0, times=times, seed=seed),
+          [(n, times.shape[0], p["dim"])])
+
+
 @FUZZ
 @given(data=st.data())
 def test_process_score_and_sampling(worker, data):
@@ -223,12 +234,7 @@ def test_process_score_and_sampling(worker, data):
     t = data.draw(st.one_of(TIME, st.lists(TIME, min_size=n, max_size=n).map(np.array)))
     seed = data.draw(st.integers(0, 2**63))
     check(worker.call("process_score", p=p, y=x0, t=t), [(n, p["dim"])])
-    check(worker.call("process_sample", p=p, x0=x0, t=t, seed=seed), [(n, p["dim"])])
-    check(worker.call("law_sample", p=p, t=data.draw(st.one_of(st.none(), TIME)), n=n,
-                      seed=seed), [(n, p["dim"])])
-    times = np.cumsum(data.draw(st.lists(TIME, min_size=1, max_size=3)))
-    check(worker.call("process_sample_path", p=p, x0=x0, times=times, seed=seed),
-          [(n, times.shape[0], p["dim"])])
+    check_samplers(worker, data, p, x0, t, seed)
     check(worker.call("process_dsm_pairs", p=p, x0=x0, t=t, seed=seed),
           [(n, p["dim"]), (n, p["dim"])])
 
@@ -246,12 +252,7 @@ def test_sampling_of_every_amplitude_law(worker, data):
     n = x0.shape[0]
     t = data.draw(st.one_of(TIME, st.lists(TIME, min_size=n, max_size=n).map(np.array)))
     seed = data.draw(st.integers(0, 2**63))
-    check(worker.call("process_sample", p=p, x0=x0, t=t, seed=seed), [(n, p["dim"])])
-    check(worker.call("law_sample", p=p, t=data.draw(st.one_of(st.none(), TIME)), n=n,
-                      seed=seed), [(n, p["dim"])])
-    times = np.cumsum(data.draw(st.lists(TIME, min_size=1, max_size=3)))
-    check(worker.call("process_sample_path", p=p, x0=x0, times=times, seed=seed),
-          [(n, times.shape[0], p["dim"])])
+    check_samplers(worker, data, p, x0, t, seed)
 
 
 @FUZZ

@@ -11,7 +11,7 @@ import numba as nb
 import numpy as np
 from scipy import special
 
-from .._philox import uniform_pair
+from .._philox import marsaglia_tsang_cube, uniform_pair
 from .._validation import check_real
 from ._base import AmplitudeLaw
 
@@ -29,7 +29,8 @@ _TWO_PI = 2.0 * math.pi
 def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1, spare):
     """``M / sigma_A^2 = ((nu - 2)/2) / G``, G ~ Gamma(nu/2), for jump j of a sample.
 
-    G by Marsaglia & Tsang (2000) (shape nu/2 > 1, so no boost), arranged so that an accepted
+    G by Marsaglia & Tsang (2000) (shape nu/2 > 1, so no boost;
+    :func:`levyscore._philox.marsaglia_tsang_cube`), arranged so that an accepted
     first attempt (probability > 0.95) costs half a Philox block: jumps 2p and 2p + 1 share
     block ``base = (p mod 2**20) * MARK_BLOCKS`` of the mark stream ``cm``, whose Box-Muller
     pair gives the first attempt's normal of jump 2p (cosine branch) and of jump 2p + 1
@@ -64,14 +65,9 @@ def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1, spare):
     one = np.uint64(1)
     u = u_mark
     while True:
-        v = 1.0 + c * x
+        v = marsaglia_tsang_cube(x, u, c, d)
         if v > 0.0:
-            v = v * v * v
-            x2 = x * x
-            if u < 1.0 - 0.0331 * x2 * x2:
-                break
-            if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-                break
+            break
         u, _ = uniform_pair(c0, c1, cm, block, k0, k1)
         u1, u2 = uniform_pair(c0, c1, cm, block + one, k0, k1)
         x = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
