@@ -11,7 +11,7 @@ import math
 
 import numba as nb
 
-__all__ = ["log_gammainc_lower"]
+__all__ = ["log_gammainc_lower", "log_gammainc_upper"]
 
 _EPS = 1e-16
 _FPMIN = 1e-300
@@ -49,6 +49,13 @@ def log_gammainc_lower(a, x):
     # large that x + 2k rounds to x (issue 10: 100000 iterations a node at x ~ 1e24)
     if logpref < -745.0 + math.log((x + 1.0 - a) / x):
         return 0.0
+    return math.log1p(-math.exp(_log_q_fraction(a, x, logpref)))
+
+
+@nb.njit(cache=True)
+def _log_q_fraction(a, x, logpref):
+    """log Q(a, x) for ``x >= a + 1`` by the Legendre continued fraction (modified Lentz);
+    ``logpref = -x + a log x - lgamma(a)``."""
     # continued fraction for Q(a, x) = exp(logpref) / (x + 1 - a - 1*(1-a)/(x + 3 - a - ...))
     bq = x + 1.0 - a
     c = 1.0 / _FPMIN
@@ -68,5 +75,29 @@ def log_gammainc_lower(a, x):
         hh *= delta
         if abs(delta - 1.0) < _EPS:
             break
-    logq = logpref + math.log(hh)
-    return math.log1p(-math.exp(logq))
+    return logpref + math.log(hh)
+
+
+@nb.njit(cache=True)
+def log_gammainc_upper(a, x):
+    """log Q(a, x) = log(1 - P(a, x)), accurate where Q is tiny (x >> a).
+
+    Parameters
+    ----------
+    a : float
+        Shape, ``a > 0``.
+    x : float
+        Argument, ``x >= 0``: ``x = 0`` gives 0 and ``x = inf`` gives ``-inf``.
+    """
+    if x <= 0.0:
+        return 0.0
+    if math.isinf(x):
+        return -math.inf
+    if x < a + 1.0:
+        return math.log1p(-math.exp(log_gammainc_lower(a, x)))
+    logpref = -x + a * math.log(x) - math.lgamma(a)
+    if x > 1e15 * (1.0 + a * a):
+        # Q = (e^logpref / x) (1 + (a - 1)/x + (a - 1)(a - 2)/x^2 + ...): the third term is
+        # below 1e-30 relative here, where the continued fraction would stall
+        return logpref - math.log(x) + math.log1p((a - 1.0) / x)
+    return _log_q_fraction(a, x, logpref)

@@ -15,6 +15,9 @@ Routes (chosen by :attr:`levyscore.JumpDiffusion.route`):
   (:mod:`levyscore._closed_form`);
 * ``"mixture"``: diffusion > 0 or non-integer m: certified one-dimensional quadrature over
   the law of W (:mod:`levyscore._mixture`);
+* ``"renewal"``: Student-t amplitudes: the same quadrature over W, with the law of W
+  computed from its renewal equation (:mod:`levyscore._wvolterra`,
+  :mod:`levyscore._wmixture`, MATH.md section 11);
 * ``"gaussian"``: jump_rate = 0.
 
 The radial CDF is always the W-mixture of regularized incomplete gamma functions.
@@ -28,8 +31,10 @@ from ._backend import array_module, require_host
 from ._closed_form import closed_form_logpdf_h, closed_form_score
 from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
 from ._seeding import philox_key
-from ._time import total_variance
+from ._time import gaussian_variance, time_constants, total_variance
 from ._validation import as_points, as_radii, check_count, check_start, row_norms
+from ._wmixture import wmix_log_h, wmix_logpdf_h, wmix_radial_cdf
+from ._wvolterra import WLawTable
 
 __all__ = ["TransitionLaw"]
 
@@ -37,29 +42,78 @@ __all__ = ["TransitionLaw"]
 def check_domain(process):
     """Raise ``ValueError`` if the laws of ``process`` are outside the supported domain.
 
-    Amplitude laws other than Laplace (route ``"sampling-only"``) raise
-    ``NotImplementedError``: they can be sampled exactly, but their densities, radial CDFs
-    and scores are not implemented yet.
+    Gaussian amplitudes (route ``"sampling-only"``) raise ``NotImplementedError``: they can
+    be sampled exactly, but their densities, radial CDFs and scores are not implemented yet.
 
     The quadrature route (diffusion > 0 or non-integer m) needs m = lambda/(2 theta) <= 16:
     its series for the law of W is summed to ``c w < m^2`` (up to 256 there); beyond, the
     terms it would need overflow. The closed-form route (pure jump, integer m) has no limit.
+    The renewal route (Student-t amplitudes) needs m <= 16 too (its grid step shrinks like
+    1/m, its cost grows like m^2) and ``nu <= 50`` (the inverse-Gamma mark sharpens like
+    ``1/sqrt(nu)``; larger nu is measured to break the march's grid).
     """
     if process.route == "sampling-only":
         raise NotImplementedError(
             f"the transition laws and scores of {process.amplitude!r} jump amplitudes are not "
             f"implemented yet (exact sampling is: sample, sample_path, TransitionLaw.sample, "
-            f"and dsm_pairs with a conditional_score); use amplitude='laplace' for laws and "
-            f"scores")
-    if process.route == "mixture" and process.m > M_MAX_QUADRATURE:
+            f"and dsm_pairs with a conditional_score); use amplitude='laplace' or "
+            f"'student-t' for laws and scores")
+    if process.route in ("mixture", "renewal") and process.m > M_MAX_QUADRATURE:
         raise ValueError(
-            f"the exact laws of a process with diffusion > 0 or non-integer m are computed "
-            f"by quadrature, which supports m = jump_rate / (2 theta) <= {M_MAX_QUADRATURE:g}; "
-            f"this process has m = {process.m:.6g}")
+            f"the exact laws of a process with diffusion > 0 or non-integer m (or non-Laplace "
+            f"amplitudes) are computed by quadrature, which supports m = jump_rate / (2 theta) "
+            f"<= {M_MAX_QUADRATURE:g}; this process has m = {process.m:.6g}")
+    if process.route == "renewal" and process.amplitude.nu > NU_MAX_RENEWAL:
+        raise ValueError(
+            f"the laws of Student-t amplitudes are computed for nu <= {NU_MAX_RENEWAL:g}; this "
+            f"process has nu = {process.amplitude.nu:.6g} (for large nu the jumps are close to "
+            f"Gaussian ones, amplitude='gaussian', whose laws are not implemented yet)")
 
 
-#: Largest m = lambda / (2 theta) of the quadrature route (see :func:`check_domain`).
+def check_laplace(process, what):
+    """Raise ``NotImplementedError`` unless ``process`` has Laplace amplitudes (or no jumps):
+    ``what`` (a table, a target) is built on the Laplace closed forms of the law of W."""
+    check_domain(process)
+    if process.route in ("renewal", "sampling-only"):
+        raise NotImplementedError(
+            f"{what} for {process.amplitude!r} jump amplitudes is not implemented yet (the "
+            f"transition laws and scores are: process.transition(t), process.stationary(), "
+            f"process.score); use amplitude='laplace'")
+
+
+#: Largest m = lambda / (2 theta) of the quadrature routes (see :func:`check_domain`).
 M_MAX_QUADRATURE = 16.0
+#: Largest Student-t nu of the renewal route (see :func:`check_domain`).
+NU_MAX_RENEWAL = 50.0
+#: W-law tables a process keeps (route "renewal"), oldest dropped first.
+_WTABLE_CACHE = 32
+
+
+def wlaw_table(process, t):
+    """The :class:`WLawTable` of ``process`` at clock time ``t`` (``inf``: stationary), and
+    the Gaussian variance s(t); kept on the process, the last ``_WTABLE_CACHE`` times."""
+    key = float(t)
+    cache = process._wtables
+    if key not in cache:
+        m, q, logq, log1mq, _ = time_constants(key, process.theta, 0.0, process.jump_rate)
+        if len(cache) >= _WTABLE_CACHE:
+            cache.pop(next(iter(cache)))
+        cache[key] = WLawTable(process.amplitude, m, q, logq, log1mq)
+    s = float(gaussian_variance(process.theta, process.diffusion, key))
+    return cache[key], s
+
+
+def _renewal_apply(process, t, n, fn):
+    """Call ``fn(idx, table, s)`` for each distinct time of ``t`` ((n,) or (1,)): ``idx`` the
+    indices (or ``slice(None)``) of the points at that time."""
+    if t.shape[0] != n:
+        table, s = wlaw_table(process, t[0])
+        fn(slice(None), table, s)
+        return
+    times, inverse = np.unique(t, return_inverse=True)
+    for k, tk in enumerate(times):
+        table, s = wlaw_table(process, tk)
+        fn(np.flatnonzero(inverse == k), table, s)
 
 
 def _raise_failed(values, r, t, what):
@@ -82,6 +136,18 @@ def _radial_logpdf_h(process, r, t):
     if process.route == "closed-form":
         closed_form_logpdf_h(r, t, process.dim, process.theta, process.jump_rate, process.b,
                              process._m_int, logp, h)
+    elif process.route == "renewal":
+        def run(idx, table, s):
+            ri = np.ascontiguousarray(r[idx])
+            lp_i = np.empty_like(ri)
+            h_i = np.empty_like(ri)
+            wmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
+                          process.diffusion, table.meta, table.lp, table.lr, lp_i, h_i)
+            logp[idx] = lp_i
+            h[idx] = h_i
+
+        _renewal_apply(process, t, r.shape[0], run)
+        _raise_failed(logp, r, np.broadcast_to(t, r.shape), "the law")
     else:
         tt = np.broadcast_to(t, r.shape).copy() if t.shape[0] != r.shape[0] else t
         mixture_logpdf_h(r, tt, process.dim, process.theta, process.diffusion, process.jump_rate,
@@ -106,18 +172,32 @@ def _score_flat(process, y2, t):
             rb = np.ascontiguousarray(r[big])
             tb = np.ascontiguousarray(np.broadcast_to(t, r.shape)[big])
             lh = np.empty_like(rb)
-            mixture_log_h(rb, tb, process.dim, process.theta, process.diffusion,
-                          process.jump_rate, process.b ** 2, 0.0, lh)
+            if process.route == "renewal":
+                def run(idx, table, s):
+                    out_i = np.empty(rb[idx].shape)
+                    wmix_log_h(np.ascontiguousarray(rb[idx]), process.dim, s, process.jump_var,
+                               process.jump_rate, process.diffusion, table.meta, table.lp,
+                               table.lr, out_i)
+                    lh[idx] = out_i
+
+                _renewal_apply(process, tb, rb.shape[0], run)
+            else:
+                mixture_log_h(rb, tb, process.dim, process.theta, process.diffusion,
+                              process.jump_rate, process.b ** 2, 0.0, lh)
             h[big] = 0.0
-            np.multiply(y2, -h[:, None], out=out)
-            out[big] = -(y2[big] / rb[:, None]) * np.exp(lh + np.log(rb))[:, None]
+            with np.errstate(over="ignore"):  # |S| beyond the float range: raised below
+                np.multiply(y2, -h[:, None], out=out)
+                out[big] = -(y2[big] / rb[:, None]) * np.exp(lh + np.log(rb))[:, None]
         else:
-            np.multiply(y2, -h[:, None], out=out)
+            with np.errstate(over="ignore"):
+                np.multiply(y2, -h[:, None], out=out)
     if not np.isfinite(out).all():
         i = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
         raise ValueError(
             f"the score at |y| = {float(row_norms(y2[i])):.3g} exceeds the float range "
-            f"(|S| ~ 1/|y| near the origin of a pure-jump law); |y| must be above ~1e-300")
+            f"(|S| ~ 1/|y| near the origin of a pure-jump law, and |S| = |y| h with h ~ 1/t "
+            f"at tiny t for heavy-tailed jumps); |y| must be above ~1e-300 and |y| h below "
+            f"~1.8e308")
     return out
 
 
@@ -270,7 +350,11 @@ class TransitionLaw:
         p = self._process
         t = np.full(flat.shape, self._time)
         check_domain(p)
-        mixture_radial_cdf(flat, t, p.dim, p.theta, p.diffusion, p.jump_rate, p.b ** 2, out)
+        if p.route == "renewal":
+            table, s = wlaw_table(p, self._time)
+            wmix_radial_cdf(flat, p.dim, s, p.jump_var, table.meta, table.lp, table.lr, out)
+        else:
+            mixture_radial_cdf(flat, t, p.dim, p.theta, p.diffusion, p.jump_rate, p.b ** 2, out)
         _raise_failed(out, flat, t, "the radial CDF")
         return out.reshape(r.shape)
 

@@ -11,7 +11,7 @@ from ._schedule import Clock
 from ._seeding import philox_key
 from ._time import exponent_m, integer_m
 from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
-from .amplitudes import Laplace, as_amplitude
+from .amplitudes import Laplace, StudentT, as_amplitude
 
 __all__ = ["JumpDiffusion"]
 
@@ -86,6 +86,7 @@ class JumpDiffusion:
             raise ValueError(f"jump_rate / (2 theta) must be finite, got {m}")
         self._m_int = integer_m(m)
         self._m = float(self._m_int) if self._m_int else m
+        self._wtables = {}  # route "renewal": W-law tables by clock time (see _laws.wlaw_table)
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -133,12 +134,16 @@ class JumpDiffusion:
         """How laws and scores are computed.
 
         ``"gaussian"`` (no jumps), ``"closed-form"`` (Laplace amplitudes, pure jump, integer
-        m), ``"mixture"`` (Laplace amplitudes otherwise: quadrature over the law of W) or
-        ``"sampling-only"`` (other amplitude laws: exact sampling is available, their
-        transition laws and scores are not implemented yet).
+        m), ``"mixture"`` (Laplace amplitudes otherwise: quadrature over the closed-form law
+        of W), ``"renewal"`` (Student-t amplitudes: quadrature over the law of W computed
+        from its renewal equation, MATH.md section 11) or ``"sampling-only"`` (Gaussian
+        amplitudes: exact sampling is available, their transition laws and scores are not
+        implemented yet).
         """
         if self._jump_rate == 0.0:
             return "gaussian"
+        if isinstance(self._amplitude, StudentT):
+            return "renewal"
         if not isinstance(self._amplitude, Laplace):
             return "sampling-only"
         if self._diffusion == 0.0 and self._m_int >= 1:

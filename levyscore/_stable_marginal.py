@@ -319,7 +319,7 @@ def marginal_logpdf_h(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfl
 
 
 def _check(target, proc):
-    check_process(proc, target.dim)
+    check_process(proc, target.dim, "the marginal score of the sub-Gaussian stable target")
     lo, hi = ALPHA_RANGE
     if not lo <= target.alpha <= hi:
         raise ValueError(f"the exact marginal of SubGaussianStable is implemented for alpha in "

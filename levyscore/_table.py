@@ -91,7 +91,7 @@ import warnings
 
 import numpy as np
 
-from ._laws import check_domain
+from ._laws import check_laplace
 from ._process import JumpDiffusion
 from ._table_build import _N, ConditionalSource, _Builder
 from ._table_cache import FORMAT_VERSION, _cache_directory, _cache_key, _load, _save
@@ -191,8 +191,7 @@ class ScoreTable:
         if not isinstance(process, JumpDiffusion):
             raise ValueError("process must be a levyscore.JumpDiffusion, got "
                              f"{type(process).__name__}")
-        if process.route == "sampling-only":
-            check_domain(process)  # NotImplementedError: no laws for this amplitude law yet
+        check_laplace(process, "ScoreTable")  # built on the Laplace law of W
         if process.route != "mixture":
             raise ValueError(f"process has route {process.route!r}: its score is a closed form, "
                              "cheap to evaluate directly, so no table is needed (use "

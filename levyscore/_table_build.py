@@ -57,9 +57,9 @@ class ConditionalSource:
     quantile = _QUANTILE
 
     def __init__(self, proc):
-        from ._laws import check_domain  # here: _laws sits above the table layer
+        from ._laws import check_laplace  # here: _laws sits above the table layer
 
-        check_domain(proc)  # amplitude laws without laws yet: NotImplementedError
+        check_laplace(proc, "ScoreTable")  # built on the Laplace law of W
         self.proc = proc
         self.extrapolate = proc.diffusion > 0.0
         self.vc = _variance_constant(proc)

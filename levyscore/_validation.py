@@ -207,8 +207,12 @@ def row_norms(y):
     return r.reshape(y.shape[:-1])
 
 
-def check_process(proc, dim):
+def check_process(proc, dim, what=None):
     """Return ``proc`` after checking it is a :class:`levyscore.JumpDiffusion` of dimension ``dim``.
+
+    ``what`` names a feature built on the Laplace closed forms of the law of W (a target's
+    marginal): other amplitude laws are then refused; ``what=None`` accepts every law whose
+    transition laws exist.
 
     Raises
     ------
@@ -217,7 +221,7 @@ def check_process(proc, dim):
         target's).
     NotImplementedError
         If the laws of ``proc``'s amplitude law are not implemented yet (route
-        ``"sampling-only"``).
+        ``"sampling-only"``), or ``what`` is given and the amplitudes are not Laplace.
     """
     from ._process import JumpDiffusion  # here: _process itself imports this module
 
@@ -225,10 +229,12 @@ def check_process(proc, dim):
         raise ValueError(f"proc must be a levyscore.JumpDiffusion, got {type(proc).__name__}")
     if proc.dim != dim:
         raise ValueError(f"proc.dim = {proc.dim} differs from the target's dimension {dim}")
-    if proc.route == "sampling-only":
-        from ._laws import check_domain
+    from ._laws import check_domain, check_laplace
 
-        check_domain(proc)  # raises NotImplementedError: no laws for this amplitude law yet
+    if what is None:
+        check_domain(proc)  # NotImplementedError: no laws for this amplitude law yet
+    else:
+        check_laplace(proc, what)
     return proc
 
 

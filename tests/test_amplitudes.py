@@ -252,9 +252,9 @@ def test_chunks_threads_and_paths_reproduce(law):
     np.testing.assert_allclose(target, -(whole - math.exp(-0.5 * 1.7) * x0), rtol=0, atol=1e-13)
 
 
-@pytest.mark.parametrize("law", [Gaussian(), StudentT(5)], ids=["gaussian", "t5"])
-def test_laws_of_new_amplitudes_are_refused_clearly(law):
-    proc = levyscore.JumpDiffusion(2, amplitude=law)
+def test_laws_of_gaussian_amplitudes_are_refused_clearly():
+    """Gaussian amplitudes have no laws yet (Student-t ones do: tests/test_renewal_laws.py)."""
+    proc = levyscore.JumpDiffusion(2, amplitude=Gaussian())
     assert proc.route == "sampling-only"
     tl = proc.transition(1.0)
     for call in (lambda: proc.score(np.ones((3, 2)), 1.0), lambda: tl.pdf(np.ones(2)),

@@ -102,6 +102,9 @@ def worker():
             ("process_sample", dict(p=dict(p, amplitude="student-t", nu=3.0), x0=one, t=1.0,
                                     seed=0)),
             ("law_sample", dict(p=dict(p, amplitude="student-t", nu=3.0), t=None, n=1, seed=0)),
+            ("law_score", dict(p=dict(p, amplitude="student-t", nu=3.0), t=1.0, y=one)),
+            ("law_radial_cdf", dict(p=dict(p, amplitude="student-t", nu=3.0), t=1.0,
+                                    r=np.ones(1))),
             ("process_dsm_pairs", dict(p=p, x0=one, t=1.0, seed=0)),
             ("target_stable", dict(alpha=1.5, variance=1.0, dim=2, n=1, seed=0)),
             ("target_mixture", dict(weights=np.ones(1), means=np.zeros((1, 2)),
@@ -196,7 +199,11 @@ FUZZ = settings(deadline=None,
 @FUZZ
 @given(data=st.data())
 def test_laws(worker, data):
-    p = data.draw(process_params())
+    check_laws(worker, data, data.draw(process_params()))
+
+
+def check_laws(worker, data, p):
+    """``logpdf``, ``score`` and ``radial_cdf`` of a drawn transition or stationary law."""
     t = data.draw(st.one_of(st.none(), TIME))
     y = data.draw(points(p["dim"]))
     n = y.shape[0]
@@ -210,6 +217,16 @@ def test_laws(worker, data):
     if out["status"] == "ok":
         lo, hi = out["outputs"][0][5], out["outputs"][0][6]
         assert lo >= 0.0 and hi <= 1.0, out
+
+
+@FUZZ
+@given(data=st.data())
+def test_laws_of_student_t_amplitudes(worker, data):
+    """Route "renewal": nu from 2 + 1e-9 to 1e6 (above 50, and m above 16: ValueError)."""
+    p = data.draw(process_params())
+    p["amplitude"] = "student-t"
+    p["nu"] = 2.0 + data.draw(logu(1e-9, 1e6))
+    check_laws(worker, data, p)
 
 
 def check_samplers(worker, data, p, x0, t, seed):

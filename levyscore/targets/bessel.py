@@ -140,7 +140,7 @@ class BesselTarget:
         return 2.0 * self._b * self._b * self._j
 
     def _check(self, proc):
-        check_process(proc, self._dim)
+        check_process(proc, self._dim, "the marginal score of a BesselTarget")
         if proc.diffusion != 0.0:
             raise ValueError(f"proc must be pure jump (diffusion = 0) for the Bessel closed form, "
                              f"got diffusion = {proc.diffusion!r}")

@@ -202,7 +202,7 @@ class GaussianMixture:
             ``score(x, t)``: x of shape (..., D), scalar process time t > 0; returns an array
             with the shape of x.
         """
-        check_process(proc, self.dim)
+        check_process(proc, self.dim, "the marginal score of a GaussianMixture target")
         dim = self.dim
 
         def score(x, t):
@@ -235,7 +235,7 @@ class GaussianMixture:
 
     def marginal_logpdf(self, proc):
         """Callable ``logpdf(x, t)``: log density of the marginal, shape ``x.shape[:-1]``."""
-        check_process(proc, self.dim)
+        check_process(proc, self.dim, "the marginal law of a GaussianMixture target")
         dim = self.dim
 
         def logpdf(x, t):
