@@ -115,7 +115,8 @@ def _study_cmd(args):
             records = _study.run_sweep(cfg, results=args.results,
                                        **({"steps": steps} if steps else {}))
         else:
-            records = _study.run_study(cfg, figure=args.figure, steps=steps,
+            models = _study.amplitude_models(cfg) if args.amplitudes else None
+            records = _study.run_study(cfg, models=models, figure=args.figure, steps=steps,
                                        results=args.results)
         if any(r["model"] == "gaussian" for r in records):
             print("\n".join(_study.sweep_report(records)))
@@ -162,6 +163,9 @@ def parse_args(argv=None):
     p_study = sub.add_parser("study", help="the JDL-versus-Gaussian study")
     p_study.add_argument("name", choices=STUDIES, help="study name: " + ", ".join(STUDIES))
     p_study.add_argument("--sweep", action="store_true", help="vary the jump rate and the step count")
+    p_study.add_argument("--amplitudes", action="store_true",
+                         help="models with Student-t jump amplitudes (nu = 3, 5) beside the "
+                              "Laplace pure-jump and Gaussian ones, all at the same sigma_eq^2")
     p_study.add_argument("--quick", action="store_true", help="demo-sized budgets")
     p_study.add_argument("--seeds", type=_positive_int, default=None,
                          help="number of seeds, >= 1 (default 3)")
@@ -202,6 +206,9 @@ def parse_args(argv=None):
         unknown = [name for name in args.names if name not in BENCHMARKS]
         if unknown:
             p_bench.error(f"unknown benchmark {unknown[0]!r}; choose from {names}")
+    if args.command == "study" and args.amplitudes and (args.sweep or args.protocol == "paper"):
+        p_study.error("--amplitudes chooses the models of one study run; it cannot be combined "
+                      "with --sweep or --protocol paper")
     if getattr(args, "figure", None):
         reason = _plot_unavailable()
         if reason is not None:

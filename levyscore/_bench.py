@@ -157,6 +157,46 @@ def bench_table(n=100_000, repeat=3, seed=0):
                 certified=table.max_rel_error)
 
 
+def bench_table_student_t(n=100_000, repeat=3, seed=0, n_direct=40):
+    """Tabulated conditional score against direct quadrature, Student-t amplitudes (nu = 5,
+    jump-diffusion, D = 2, t in [0.05, 2]; route "renewal", MATH.md section 11).
+
+    Direct quadrature costs a W-law table per distinct time, so it is timed on ``n_direct``
+    points at distinct times (fresh process: no table kept) and the ratio is per point;
+    ``shared_time_s`` is the direct cost per point at one time, tables excluded, for scale.
+    """
+    import tempfile
+
+    import levyscore
+
+    def process():
+        return levyscore.JumpDiffusion(2, amplitude=levyscore.amplitudes.StudentT(5))
+
+    proc = process()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        table = levyscore.ScoreTable.build(proc, 0.05, 2.0, cache_dir=tmp)
+        build = time.perf_counter() - t0
+    rng = np.random.default_rng(seed)
+    t = np.exp(rng.uniform(np.log(0.05), np.log(2.0), n))
+    y = proc.sample(np.zeros((n, 2)), t, rng=seed)
+    t_table = _best_of(lambda: table.score(y, t), repeat) / n
+    t0 = time.perf_counter()
+    exact = process().score(y[:n_direct], t[:n_direct])
+    t_quad = (time.perf_counter() - t0) / n_direct
+    err = np.max(np.abs(table.score(y[:n_direct], t[:n_direct]) - exact)
+                 / np.maximum(np.abs(exact), 1e-300))
+    one = np.full(n_direct * 25, t[0])
+    proc.score(y[:1], one[:1])  # its W-table
+    t_shared = _best_of(lambda: proc.score(y[:one.size], one), 1) / one.size
+    return dict(name="tabulated score, Student-t nu=5 (jump-diffusion, D=2)", n=n,
+                levyscore_s=t_table * n, baseline_s=t_quad * n, ratio=t_quad / t_table,
+                rate=1.0 / t_table, unit="points/s",
+                baseline=f"direct quadrature, per point at distinct times ({n_direct} points)",
+                max_rel_diff=float(err), build_s=build, certified=table.max_rel_error,
+                shared_time_s=t_shared)
+
+
 def bench_marginal(n=1_000_000, repeat=3, seed=0):
     """Tabulated exact marginal score of the benchmark (pure jump) against the closed-form score.
 
@@ -301,7 +341,8 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
 
 BENCHMARKS = {"score": bench_score, "forward": bench_forward, "amplitudes": bench_amplitudes,
               "reverse": bench_reverse_step,
-              "table": bench_table, "marginal": bench_marginal, "gpu": bench_gpu}
+              "table": bench_table, "table-student-t": bench_table_student_t,
+              "marginal": bench_marginal, "gpu": bench_gpu}
 #: The default set of ``python -m levyscore bench`` (the GPU and marginal benchmarks are asked
 #: for by name: the marginal one builds its table, about a minute, on a cold cache).
 DEFAULT = ("score", "forward", "amplitudes", "reverse", "table")
@@ -376,7 +417,9 @@ def run(names=None, *, n=None, repeat=3, out=print):
             + (f", solver overhead ODE {100 * rec['overhead_ode']:.0f}%, SDE {100 * rec['overhead_sde']:.0f}%"
                if "overhead_ode" in rec else "")
             + (f", table build {rec['build_s']:.1f} s, certified error {rec['certified']:.1e}"
-               if "build_s" in rec else ""))
+               if "build_s" in rec else "")
+            + (f", direct at one shared time {rec['shared_time_s'] * 1e6:.0f} us/point"
+               if "shared_time_s" in rec else ""))
     path = os.environ.get("LEVYSCORE_BENCH_JSON")
     if path:
         with open(path, "w") as fh:

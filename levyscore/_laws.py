@@ -72,7 +72,7 @@ def check_domain(process):
 
 def check_laplace(process, what):
     """Raise ``NotImplementedError`` unless ``process`` has Laplace amplitudes (or no jumps):
-    ``what`` (a table, a target) is built on the Laplace closed forms of the law of W."""
+    ``what`` (a target) is built on the Laplace closed forms of the law of W."""
     check_domain(process)
     if process.route in ("renewal", "sampling-only"):
         raise NotImplementedError(
@@ -89,31 +89,66 @@ NU_MAX_RENEWAL = 50.0
 _WTABLE_CACHE = 32
 
 
-def wlaw_table(process, t):
+def wlaw_table(process, t, cache=None):
     """The :class:`WLawTable` of ``process`` at clock time ``t`` (``inf``: stationary), and
-    the Gaussian variance s(t); kept on the process, the last ``_WTABLE_CACHE`` times."""
+    the Gaussian variance s(t). Kept in ``cache`` (a dict), by default the process's own,
+    which holds the last ``_WTABLE_CACHE`` times."""
     key = float(t)
-    cache = process._wtables
+    bounded = cache is None
+    cache = process._wtables if cache is None else cache
     if key not in cache:
         m, q, logq, log1mq, _ = time_constants(key, process.theta, 0.0, process.jump_rate)
-        if len(cache) >= _WTABLE_CACHE:
+        if bounded and len(cache) >= _WTABLE_CACHE:
             cache.pop(next(iter(cache)))
         cache[key] = WLawTable(process.amplitude, m, q, logq, log1mq)
     s = float(gaussian_variance(process.theta, process.diffusion, key))
     return cache[key], s
 
 
-def _renewal_apply(process, t, n, fn):
+def _renewal_apply(process, t, n, fn, cache):
     """Call ``fn(idx, table, s)`` for each distinct time of ``t`` ((n,) or (1,)): ``idx`` the
     indices (or ``slice(None)``) of the points at that time."""
     if t.shape[0] != n:
-        table, s = wlaw_table(process, t[0])
+        table, s = wlaw_table(process, t[0], cache)
         fn(slice(None), table, s)
         return
     times, inverse = np.unique(t, return_inverse=True)
     for k, tk in enumerate(times):
-        table, s = wlaw_table(process, tk)
+        table, s = wlaw_table(process, tk, cache)
         fn(np.flatnonzero(inverse == k), table, s)
+
+
+def renewal_logpdf_h(process, r, t, cache=None):
+    """(log p, h) of route ``"renewal"`` at flat radii ``r`` (n,) and clock times ``t``
+    ((n,) or (1,)); NaN where a quadrature failed. ``cache``: see :func:`wlaw_table`."""
+    logp = np.empty_like(r)
+    h = np.empty_like(r)
+
+    def run(idx, table, s):
+        ri = np.ascontiguousarray(r[idx])
+        lp_i = np.empty_like(ri)
+        h_i = np.empty_like(ri)
+        wmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
+                      process.diffusion, table.meta, table.lp, table.lr, lp_i, h_i)
+        logp[idx] = lp_i
+        h[idx] = h_i
+
+    _renewal_apply(process, t, r.shape[0], run, cache)
+    return logp, h
+
+
+def renewal_log_h(process, r, t, cache=None):
+    """log h of route ``"renewal"`` (for radii where h overflows); as :func:`renewal_logpdf_h`."""
+    out = np.empty_like(r)
+
+    def run(idx, table, s):
+        out_i = np.empty(r[idx].shape)
+        wmix_log_h(np.ascontiguousarray(r[idx]), process.dim, s, process.jump_var,
+                   process.jump_rate, process.diffusion, table.meta, table.lp, table.lr, out_i)
+        out[idx] = out_i
+
+    _renewal_apply(process, t, r.shape[0], run, cache)
+    return out
 
 
 def _raise_failed(values, r, t, what):
@@ -137,16 +172,7 @@ def _radial_logpdf_h(process, r, t):
         closed_form_logpdf_h(r, t, process.dim, process.theta, process.jump_rate, process.b,
                              process._m_int, logp, h)
     elif process.route == "renewal":
-        def run(idx, table, s):
-            ri = np.ascontiguousarray(r[idx])
-            lp_i = np.empty_like(ri)
-            h_i = np.empty_like(ri)
-            wmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
-                          process.diffusion, table.meta, table.lp, table.lr, lp_i, h_i)
-            logp[idx] = lp_i
-            h[idx] = h_i
-
-        _renewal_apply(process, t, r.shape[0], run)
+        logp[:], h[:] = renewal_logpdf_h(process, r, t)
         _raise_failed(logp, r, np.broadcast_to(t, r.shape), "the law")
     else:
         tt = np.broadcast_to(t, r.shape).copy() if t.shape[0] != r.shape[0] else t
@@ -173,14 +199,7 @@ def _score_flat(process, y2, t):
             tb = np.ascontiguousarray(np.broadcast_to(t, r.shape)[big])
             lh = np.empty_like(rb)
             if process.route == "renewal":
-                def run(idx, table, s):
-                    out_i = np.empty(rb[idx].shape)
-                    wmix_log_h(np.ascontiguousarray(rb[idx]), process.dim, s, process.jump_var,
-                               process.jump_rate, process.diffusion, table.meta, table.lp,
-                               table.lr, out_i)
-                    lh[idx] = out_i
-
-                _renewal_apply(process, tb, rb.shape[0], run)
+                lh[:] = renewal_log_h(process, rb, tb)
             else:
                 mixture_log_h(rb, tb, process.dim, process.theta, process.diffusion,
                               process.jump_rate, process.b ** 2, 0.0, lh)

@@ -3,8 +3,10 @@ r"""Tabulated conditional generalized score for the W-mixture route (MATH.md sec
 For processes whose conditional score has no closed form (``route == "mixture"``: diffusion
 > 0, or a non-integer exponent m) each value of :math:`h` in :math:`S(y, t) = -y\,h(|y|, t)`
 (MATH.md section 3) costs a one-dimensional quadrature over the law of W (MATH.md section 2,
-:mod:`levyscore._mixture`), some 20-50 microseconds. :class:`ScoreTable` tabulates
-:math:`h` once per process and evaluates it in a fraction of a microsecond.
+:mod:`levyscore._mixture`), some 20-50 microseconds; on route ``"renewal"`` (Student-t
+amplitudes, MATH.md section 11) each distinct time first costs the law of W itself (a
+W-law table, 0.1-2 s). :class:`ScoreTable` tabulates :math:`h` once per process and
+evaluates it in a fraction of a microsecond.
 
 Coordinates
     :math:`u = \log\big(r/\sqrt{v(t)}\big)` and :math:`\tau = \log t`, with
@@ -91,7 +93,7 @@ import warnings
 
 import numpy as np
 
-from ._laws import check_laplace
+from ._laws import check_domain
 from ._process import JumpDiffusion
 from ._table_build import _N, ConditionalSource, _Builder
 from ._table_cache import FORMAT_VERSION, _cache_directory, _cache_key, _load, _save
@@ -163,8 +165,9 @@ class ScoreTable:
         ----------
         process : JumpDiffusion
             A process with ``route == "mixture"`` (``diffusion > 0`` and ``jump_rate > 0``, or
-            a pure-jump process with non-integer m). The closed-form and Gaussian routes are
-            already cheap: a ``ValueError`` says that no table is needed.
+            a pure-jump process with non-integer m) or ``"renewal"`` (Student-t amplitudes).
+            The closed-form and Gaussian routes are already cheap: a ``ValueError`` says that
+            no table is needed.
         t_min, t_max : float
             Time range, ``0 < t_min < t_max < inf`` (the process's time; a schedule's clock is
             applied, and the table is stored in clock time).
@@ -191,8 +194,8 @@ class ScoreTable:
         if not isinstance(process, JumpDiffusion):
             raise ValueError("process must be a levyscore.JumpDiffusion, got "
                              f"{type(process).__name__}")
-        check_laplace(process, "ScoreTable")  # built on the Laplace law of W
-        if process.route != "mixture":
+        check_domain(process)  # Gaussian amplitudes have no laws yet: NotImplementedError
+        if process.route not in ("mixture", "renewal"):
             raise ValueError(f"process has route {process.route!r}: its score is a closed form, "
                              "cheap to evaluate directly, so no table is needed (use "
                              "process.score)")

@@ -33,13 +33,20 @@ _U_LO_DEFAULT = math.log(1e-3)
 _U_LO_SMOOTH = 1e-8  # target relative change of h below r_lo (diffusion > 0)
 
 
-def _quadrature_h(proc, r, t, logp=False):
-    """Direct quadrature h (or log p) at flat radii r (n,) and times t (n,) (clock time)."""
+def _quadrature_h(proc, r, t, logp=False, wtables=None):
+    """Direct quadrature h (or log p) at flat radii r (n,) and times t (n,) (clock time).
+
+    ``wtables``: for route ``"renewal"``, the dict that keeps its W-law tables by time.
+    """
     r = np.ascontiguousarray(r, dtype=np.float64)
     t = np.ascontiguousarray(np.broadcast_to(t, r.shape), dtype=np.float64)
     lp = np.empty_like(r)
     h = np.empty_like(r)
-    if r.shape[0]:
+    if r.shape[0] and proc.route == "renewal":
+        from ._laws import renewal_logpdf_h  # here: _laws sits above the table layer
+
+        lp, h = renewal_logpdf_h(proc, r, t, wtables)
+    elif r.shape[0]:
         mixture_logpdf_h(r, t, proc.dim, proc.theta, proc.diffusion, proc.jump_rate,
                          proc.b ** 2, 0.0, lp, h)
     return lp if logp else h
@@ -57,29 +64,37 @@ class ConditionalSource:
     quantile = _QUANTILE
 
     def __init__(self, proc):
-        from ._laws import check_laplace  # here: _laws sits above the table layer
+        from ._laws import check_domain  # here: _laws sits above the table layer
 
-        check_laplace(proc, "ScoreTable")  # built on the Laplace law of W
+        check_domain(proc)  # Gaussian amplitudes have no laws yet: NotImplementedError
         self.proc = proc
         self.extrapolate = proc.diffusion > 0.0
         self.vc = _variance_constant(proc)
         self.v0 = 0.0
+        # route "renewal": each distinct time costs a W-law table (0.1-2 s), kept here for
+        # the build; its random check points then share 2 times per panel (not 16)
+        self.wtables = {} if proc.route == "renewal" else None
+        self.random_times = 2 if proc.route == "renewal" else None
 
     def h(self, r, t):
-        return _quadrature_h(self.proc, r, t)
+        return _quadrature_h(self.proc, r, t, wtables=self.wtables)
 
     def log_h(self, r, t):
         """log h at flat radii and clock times (h ~ 1/r^2 overflows below r ~ 1e-150)."""
         r = np.ascontiguousarray(r, dtype=np.float64)
         t = np.ascontiguousarray(np.broadcast_to(t, r.shape), dtype=np.float64)
         out = np.empty_like(r)
-        if r.shape[0]:
+        if r.shape[0] and self.proc.route == "renewal":
+            from ._laws import renewal_log_h
+
+            out = renewal_log_h(self.proc, r, t, self.wtables)
+        elif r.shape[0]:
             mixture_log_h(r, t, self.proc.dim, self.proc.theta, self.proc.diffusion,
                           self.proc.jump_rate, self.proc.b ** 2, 0.0, out)
         return out
 
     def logp(self, r, t):
-        return _quadrature_h(self.proc, r, t, logp=True)
+        return _quadrature_h(self.proc, r, t, logp=True, wtables=self.wtables)
 
     def key_fields(self):
         return []
@@ -307,7 +322,11 @@ class _Builder:
             us.append(np.repeat(lu, n1))
             taus.append(np.tile(lt, n1))
             us.append(self.rng.uniform(ua, ub, _N_RANDOM))
-            taus.append(self.rng.uniform(ta, tb, _N_RANDOM))
+            k = getattr(self.source, "random_times", None)
+            if k is None:
+                taus.append(self.rng.uniform(ta, tb, _N_RANDOM))
+            else:  # a source whose cost is per distinct time: k random times, shared
+                taus.append(np.repeat(self.rng.uniform(ta, tb, k), _N_RANDOM // k))
         return np.concatenate(us), np.concatenate(taus)
 
     def errors(self, arrays, u, tau):
