@@ -157,9 +157,10 @@ def bench_table(n=100_000, repeat=3, seed=0):
                 certified=table.max_rel_error)
 
 
-def bench_table_student_t(n=100_000, repeat=3, seed=0, n_direct=40):
+def bench_table_student_t(n=100_000, repeat=3, seed=0, n_direct=40, amplitude=None):
     """Tabulated conditional score against direct quadrature, Student-t amplitudes (nu = 5,
-    jump-diffusion, D = 2, t in [0.05, 2]; route "renewal", MATH.md section 11).
+    jump-diffusion, D = 2, t in [0.05, 2]; route "renewal", MATH.md section 11), or another
+    ``amplitude`` law.
 
     Direct quadrature costs a W-law table per distinct time, so it is timed on ``n_direct``
     points at distinct times (fresh process: no table kept) and the ratio is per point;
@@ -169,8 +170,10 @@ def bench_table_student_t(n=100_000, repeat=3, seed=0, n_direct=40):
 
     import levyscore
 
+    law = amplitude or levyscore.amplitudes.StudentT(5)
+
     def process():
-        return levyscore.JumpDiffusion(2, amplitude=levyscore.amplitudes.StudentT(5))
+        return levyscore.JumpDiffusion(2, amplitude=law)
 
     proc = process()
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,12 +192,19 @@ def bench_table_student_t(n=100_000, repeat=3, seed=0, n_direct=40):
     one = np.full(n_direct * 25, t[0])
     proc.score(y[:1], one[:1])  # its W-table
     t_shared = _best_of(lambda: proc.score(y[:one.size], one), 1) / one.size
-    return dict(name="tabulated score, Student-t nu=5 (jump-diffusion, D=2)", n=n,
+    return dict(name=f"tabulated score, {law!r} amplitudes (jump-diffusion, D=2)", n=n,
                 levyscore_s=t_table * n, baseline_s=t_quad * n, ratio=t_quad / t_table,
                 rate=1.0 / t_table, unit="points/s",
                 baseline=f"direct quadrature, per point at distinct times ({n_direct} points)",
                 max_rel_diff=float(err), build_s=build, certified=table.max_rel_error,
                 shared_time_s=t_shared)
+
+
+def bench_table_gaussian_jumps(n=100_000, repeat=3, seed=0, n_direct=40):
+    """:func:`bench_table_student_t` for Gaussian (Merton) amplitudes."""
+    import levyscore
+
+    return bench_table_student_t(n, repeat, seed, n_direct, levyscore.amplitudes.Gaussian())
 
 
 def bench_marginal(n=1_000_000, repeat=3, seed=0):
@@ -342,6 +352,7 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
 BENCHMARKS = {"score": bench_score, "forward": bench_forward, "amplitudes": bench_amplitudes,
               "reverse": bench_reverse_step,
               "table": bench_table, "table-student-t": bench_table_student_t,
+              "table-gaussian-jumps": bench_table_gaussian_jumps,
               "marginal": bench_marginal, "gpu": bench_gpu}
 #: The default set of ``python -m levyscore bench`` (the GPU and marginal benchmarks are asked
 #: for by name: the marginal one builds its table, about a minute, on a cold cache).

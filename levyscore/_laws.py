@@ -15,9 +15,10 @@ Routes (chosen by :attr:`levyscore.JumpDiffusion.route`):
   (:mod:`levyscore._closed_form`);
 * ``"mixture"``: diffusion > 0 or non-integer m: certified one-dimensional quadrature over
   the law of W (:mod:`levyscore._mixture`);
-* ``"renewal"``: Student-t amplitudes: the same quadrature over W, with the law of W
-  computed from its renewal equation (:mod:`levyscore._wvolterra`,
-  :mod:`levyscore._wmixture`, MATH.md section 11);
+* ``"renewal"``: Student-t and Gaussian amplitudes: the same quadrature over W, with the
+  law of W computed from its renewal equation (:mod:`levyscore._wvolterra` and
+  :mod:`levyscore._wmixture` for Student-t; its delay-equation form for Gaussian jumps,
+  :mod:`levyscore._wgauss`; MATH.md section 11);
 * ``"gaussian"``: jump_rate = 0.
 
 The radial CDF is always the W-mixture of regularized incomplete gamma functions.
@@ -33,8 +34,10 @@ from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
 from ._seeding import philox_key
 from ._time import gaussian_variance, time_constants, total_variance
 from ._validation import as_points, as_radii, check_count, check_start, row_norms
+from ._wgauss import GaussWLaw, gmix_log_h, gmix_logpdf_h, gmix_radial_cdf
 from ._wmixture import wmix_log_h, wmix_logpdf_h, wmix_radial_cdf
 from ._wvolterra import WLawTable
+from .amplitudes import Gaussian
 
 __all__ = ["TransitionLaw"]
 
@@ -42,8 +45,9 @@ __all__ = ["TransitionLaw"]
 def check_domain(process):
     """Raise ``ValueError`` if the laws of ``process`` are outside the supported domain.
 
-    Gaussian amplitudes (route ``"sampling-only"``) raise ``NotImplementedError``: they can
-    be sampled exactly, but their densities, radial CDFs and scores are not implemented yet.
+    Amplitude laws of route ``"sampling-only"`` (none of the built-in ones) raise
+    ``NotImplementedError``: they can be sampled exactly, but their densities, radial CDFs
+    and scores are not implemented.
 
     The quadrature route (diffusion > 0 or non-integer m) needs m = lambda/(2 theta) <= 16:
     its series for the law of W is summed to ``c w < m^2`` (up to 256 there); beyond, the
@@ -56,18 +60,19 @@ def check_domain(process):
         raise NotImplementedError(
             f"the transition laws and scores of {process.amplitude!r} jump amplitudes are not "
             f"implemented yet (exact sampling is: sample, sample_path, TransitionLaw.sample, "
-            f"and dsm_pairs with a conditional_score); use amplitude='laplace' or "
+            f"and dsm_pairs with a conditional_score); use amplitude='laplace', 'gaussian' or "
             f"'student-t' for laws and scores")
     if process.route in ("mixture", "renewal") and process.m > M_MAX_QUADRATURE:
         raise ValueError(
             f"the exact laws of a process with diffusion > 0 or non-integer m (or non-Laplace "
             f"amplitudes) are computed by quadrature, which supports m = jump_rate / (2 theta) "
             f"<= {M_MAX_QUADRATURE:g}; this process has m = {process.m:.6g}")
-    if process.route == "renewal" and process.amplitude.nu > NU_MAX_RENEWAL:
+    if (process.route == "renewal" and not isinstance(process.amplitude, Gaussian)
+            and process.amplitude.nu > NU_MAX_RENEWAL):
         raise ValueError(
             f"the laws of Student-t amplitudes are computed for nu <= {NU_MAX_RENEWAL:g}; this "
             f"process has nu = {process.amplitude.nu:.6g} (for large nu the jumps are close to "
-            f"Gaussian ones, amplitude='gaussian', whose laws are not implemented yet)")
+            f"Gaussian ones: amplitude='gaussian')")
 
 
 def check_laplace(process, what):
@@ -85,6 +90,8 @@ def check_laplace(process, what):
 M_MAX_QUADRATURE = 16.0
 #: Largest Student-t nu of the renewal route (see :func:`check_domain`).
 NU_MAX_RENEWAL = 50.0
+#: Gaussian amplitudes: below this q the stationary law of W stands for W_t.
+_GAUSS_Q_STATIONARY = 1e-30
 #: W-law tables a process keeps (route "renewal"), oldest dropped first.
 _WTABLE_CACHE = 32
 
@@ -100,7 +107,12 @@ def wlaw_table(process, t, cache=None):
         m, q, logq, log1mq, _ = time_constants(key, process.theta, 0.0, process.jump_rate)
         if bounded and len(cache) >= _WTABLE_CACHE:
             cache.pop(next(iter(cache)))
-        cache[key] = WLawTable(process.amplitude, m, q, logq, log1mq)
+        if isinstance(process.amplitude, Gaussian):
+            # below q = 1e-30 the law of W_t is the stationary one to 1e-30 relative
+            # (W_t = W_inf - q W'_inf in law), and the panels of q > 0 would crowd
+            cache[key] = GaussWLaw(m, q if q >= _GAUSS_Q_STATIONARY else 0.0)
+        else:
+            cache[key] = WLawTable(process.amplitude, m, q, logq, log1mq)
     s = float(gaussian_variance(process.theta, process.diffusion, key))
     return cache[key], s
 
@@ -128,8 +140,13 @@ def renewal_logpdf_h(process, r, t, cache=None):
         ri = np.ascontiguousarray(r[idx])
         lp_i = np.empty_like(ri)
         h_i = np.empty_like(ri)
-        wmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
-                      process.diffusion, table.meta, table.lp, table.lr, lp_i, h_i)
+        if isinstance(table, GaussWLaw):
+            gmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
+                          process.diffusion, table.edges, table.cf, table.cr, table.meta, lp_i,
+                          h_i)
+        else:
+            wmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
+                          process.diffusion, table.meta, table.lp, table.lr, lp_i, h_i)
         logp[idx] = lp_i
         h[idx] = h_i
 
@@ -143,8 +160,13 @@ def renewal_log_h(process, r, t, cache=None):
 
     def run(idx, table, s):
         out_i = np.empty(r[idx].shape)
-        wmix_log_h(np.ascontiguousarray(r[idx]), process.dim, s, process.jump_var,
-                   process.jump_rate, process.diffusion, table.meta, table.lp, table.lr, out_i)
+        ri = np.ascontiguousarray(r[idx])
+        if isinstance(table, GaussWLaw):
+            gmix_log_h(ri, process.dim, s, process.jump_var, process.jump_rate,
+                       process.diffusion, table.edges, table.cf, table.cr, table.meta, out_i)
+        else:
+            wmix_log_h(ri, process.dim, s, process.jump_var, process.jump_rate,
+                       process.diffusion, table.meta, table.lp, table.lr, out_i)
         out[idx] = out_i
 
     _renewal_apply(process, t, r.shape[0], run, cache)
@@ -173,7 +195,13 @@ def _radial_logpdf_h(process, r, t):
                              process._m_int, logp, h)
     elif process.route == "renewal":
         logp[:], h[:] = renewal_logpdf_h(process, r, t)
-        _raise_failed(logp, r, np.broadcast_to(t, r.shape), "the law")
+        bad = np.flatnonzero(np.isnan(logp))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"the law at |y| = {float(r[i]):.6g} lies beyond the radii where the law of W "
+                f"of {process.amplitude!r} jumps is tabulated ({bad.size} point(s)): outside "
+                f"the certified domain (docs/api.md, 'Domain')")
     else:
         tt = np.broadcast_to(t, r.shape).copy() if t.shape[0] != r.shape[0] else t
         mixture_logpdf_h(r, tt, process.dim, process.theta, process.diffusion, process.jump_rate,
@@ -193,6 +221,12 @@ def _score_flat(process, y2, t):
     else:
         r = row_norms(y2)
         _, h = _radial_logpdf_h(process, r, t)
+        if np.isnan(h).any():
+            i = int(np.flatnonzero(np.isnan(h))[0])
+            raise ValueError(
+                f"the score at |y| = {float(r[i]):.6g} is beyond the radii where the law of W "
+                f"of {process.amplitude!r} jumps is tabulated (its density underflows there: "
+                f"log p = -inf); see docs/api.md, 'Domain'")
         big = np.flatnonzero(~(h < 1e290))
         if big.size:  # r below ~1e-145: h ~ 1/r^2 overflows, |S| = r h does not
             rb = np.ascontiguousarray(r[big])
@@ -371,7 +405,11 @@ class TransitionLaw:
         check_domain(p)
         if p.route == "renewal":
             table, s = wlaw_table(p, self._time)
-            wmix_radial_cdf(flat, p.dim, s, p.jump_var, table.meta, table.lp, table.lr, out)
+            if isinstance(table, GaussWLaw):
+                gmix_radial_cdf(flat, p.dim, s, p.jump_var, table.edges, table.cf, table.cr,
+                                table.meta, out)
+            else:
+                wmix_radial_cdf(flat, p.dim, s, p.jump_var, table.meta, table.lp, table.lr, out)
         else:
             mixture_radial_cdf(flat, t, p.dim, p.theta, p.diffusion, p.jump_rate, p.b ** 2, out)
         _raise_failed(out, flat, t, "the radial CDF")

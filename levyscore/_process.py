@@ -11,7 +11,7 @@ from ._schedule import Clock
 from ._seeding import philox_key
 from ._time import exponent_m, integer_m
 from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
-from .amplitudes import Laplace, StudentT, as_amplitude
+from .amplitudes import Gaussian, Laplace, StudentT, as_amplitude
 
 __all__ = ["JumpDiffusion"]
 
@@ -135,14 +135,13 @@ class JumpDiffusion:
 
         ``"gaussian"`` (no jumps), ``"closed-form"`` (Laplace amplitudes, pure jump, integer
         m), ``"mixture"`` (Laplace amplitudes otherwise: quadrature over the closed-form law
-        of W), ``"renewal"`` (Student-t amplitudes: quadrature over the law of W computed
-        from its renewal equation, MATH.md section 11) or ``"sampling-only"`` (Gaussian
-        amplitudes: exact sampling is available, their transition laws and scores are not
-        implemented yet).
+        of W), ``"renewal"`` (Student-t and Gaussian amplitudes: quadrature over the law of
+        W computed from its renewal equation, MATH.md section 11) or ``"sampling-only"``
+        (an amplitude law without laws: exact sampling only; none of the built-in laws).
         """
         if self._jump_rate == 0.0:
             return "gaussian"
-        if isinstance(self._amplitude, StudentT):
+        if isinstance(self._amplitude, (StudentT, Gaussian)):
             return "renewal"
         if not isinstance(self._amplitude, Laplace):
             return "sampling-only"

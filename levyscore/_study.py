@@ -102,18 +102,22 @@ AMPLITUDE_NUS = (3.0, 5.0)
 
 
 def amplitude_models(cfg):
-    """``--amplitudes``: the Laplace pure-jump model, its equivalent Gaussian and pure-jump
-    models with Student-t amplitudes (nu in :data:`AMPLITUDE_NUS`), all with the same lambda,
-    sigma_A^2 and so sigma_eq^2. A Gaussian-amplitude (Merton) model is not among them: its
-    transition laws, and so its training targets, are not implemented yet (MATH.md §11)."""
+    """``--amplitudes``: the Laplace pure-jump model, its equivalent Gaussian, and pure-jump
+    models with Student-t amplitudes (nu in :data:`AMPLITUDE_NUS`) and with Gaussian
+    amplitudes (Merton jumps), all with the same lambda, sigma_A^2 and so sigma_eq^2."""
     import levyscore
 
     base = _models(cfg)
     models = {"pure-jump": base["pure-jump"], "gaussian": base["gaussian"]}
+
+    def pure(amplitude):
+        return levyscore.JumpDiffusion(2, theta=cfg.theta, diffusion=0.0,
+                                       jump_rate=cfg.jump_rate, jump_var=cfg.jump_var,
+                                       amplitude=amplitude)
+
     for nu in AMPLITUDE_NUS:
-        models[f"student-t nu={nu:g}"] = levyscore.JumpDiffusion(
-            2, theta=cfg.theta, diffusion=0.0, jump_rate=cfg.jump_rate, jump_var=cfg.jump_var,
-            amplitude=levyscore.amplitudes.StudentT(nu))
+        models[f"student-t nu={nu:g}"] = pure(levyscore.amplitudes.StudentT(nu))
+    models["gaussian-jumps"] = pure(levyscore.amplitudes.Gaussian())
     return models
 
 

@@ -103,6 +103,8 @@ def worker():
                                     seed=0)),
             ("law_sample", dict(p=dict(p, amplitude="student-t", nu=3.0), t=None, n=1, seed=0)),
             ("law_score", dict(p=dict(p, amplitude="student-t", nu=3.0), t=1.0, y=one)),
+            ("law_score", dict(p=dict(p, amplitude="gaussian"), t=1.0, y=one)),
+            ("law_radial_cdf", dict(p=dict(p, amplitude="gaussian"), t=1.0, r=np.ones(1))),
             ("law_radial_cdf", dict(p=dict(p, amplitude="student-t", nu=3.0), t=1.0,
                                     r=np.ones(1))),
             ("process_dsm_pairs", dict(p=p, x0=one, t=1.0, seed=0)),
@@ -221,10 +223,11 @@ def check_laws(worker, data, p):
 
 @FUZZ
 @given(data=st.data())
-def test_laws_of_student_t_amplitudes(worker, data):
-    """Route "renewal": nu from 2 + 1e-9 to 1e6 (above 50, and m above 16: ValueError)."""
+def test_laws_of_other_amplitudes(worker, data):
+    """Route "renewal": Gaussian, and Student-t with nu from 2 + 1e-9 to 1e6 (above 50, and
+    m above 16: ValueError)."""
     p = data.draw(process_params())
-    p["amplitude"] = "student-t"
+    p["amplitude"] = data.draw(st.sampled_from(["gaussian", "student-t"]))
     p["nu"] = 2.0 + data.draw(logu(1e-9, 1e6))
     check_laws(worker, data, p)
 

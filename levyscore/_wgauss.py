@@ -1,0 +1,479 @@
+r"""The law of W for Gaussian (constant-mark) jump amplitudes, and the laws of Y_t over it.
+
+With Gaussian amplitudes (MATH.md §11) every mark is :math:`M = \sigma_A^2`; in units of
+:math:`\sigma_A^2` the renewal equation of :mod:`levyscore._wvolterra` has the kernel
+:math:`G(y) = 1[q \le y < 1]` and becomes the delay equation
+
+.. math::
+
+    w f(w) = m\,[F(w - q) - F(w - 1)],\qquad f_{W+R}(w) = F(w) - F(w - 1),
+
+for the CDF F of W (atom :math:`F(0) = q^m`; :math:`F = 0` below 0) and its continuous part
+f (R = U, uniform on (0, 1)). At q = 0 (the stationary law)
+:math:`w f(w) = m [F(w) - F(w-1)]`, whose solution on (0, 1) is
+:math:`F(w) = C w^m`, :math:`C = e^{-\gamma m}/\Gamma(m+1)` (the generalized Dickman law).
+
+f jumps at w = q and w = 1, and each shift by q or 1 smooths a singularity by one
+derivative: f is analytic between the points :math:`jq + k` and :math:`C^{j+k-2}` at them.
+The solver cuts :math:`(q, w_{max})` at every such point with :math:`j + k \le` ``_GEN``
+(beyond, f is :math:`C^{10}`, below the resolution of the panels) and into panels of width
+at most 0.5 and ratio at most 1.5, and solves the delay equation panel by panel by Chebyshev
+collocation (``_N + 1`` Lobatto nodes): F on a panel is F at its left edge plus the
+integral of the interpolant of f, so the equation at the nodes is linear in f's values there
+(the points :math:`w - q` inside the panel make it implicit). The differences of F are
+integrals of f over windows of length at most 1, summed panel by panel, so f keeps its
+relative accuracy far into the tail; the table ends where ``w f`` and ``w f_{W+R}`` fall
+below 1e-300.
+
+The laws of Y_t are then integrals over w of f, f_{W+R} and the Gaussian kernel, taken
+panel by panel by Gauss-Legendre rules in log w on sub-intervals short enough for the
+kernel's curvature (``_integrate``): f's jumps sit on panel edges, so every rule sees an
+analytic integrand.
+"""
+import math
+
+import numba as nb
+import numpy as np
+from numpy.polynomial import chebyshev as _cheb
+
+from ._gamma import log_gammainc_lower
+
+__all__ = ["GaussWLaw", "gmix_logpdf_h", "gmix_log_h", "gmix_radial_cdf"]
+
+_N = 24  # Chebyshev degree per panel
+_GEN = 12  # singular points j q + k with j + k <= _GEN are panel edges
+_WIDTH = 0.5  # largest panel width (units of sigma_A^2)
+_RATIO = 1.5  # largest b / a of a panel
+_NODES = np.cos(np.pi * np.arange(_N, -1, -1) / _N)  # Lobatto, ascending on [-1, 1]
+_VINV = np.linalg.inv(_cheb.chebvander(_NODES, _N))
+_INT = np.stack([_cheb.chebint(np.eye(_N + 1)[k], lbnd=-1) for k in range(_N + 1)], axis=1)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
+_LOG2PI = math.log(2.0 * math.pi)
+_LOG2 = math.log(2.0)
+
+
+def _edges(q, m):
+    """Panel edges from w_0 (q, or 1 for the stationary law) to w_max."""
+    # W_t is stochastically below W_inf (W_t = W_inf - q W'_inf in law), whose density falls
+    # like exp(-w log(w/m)): below 1e-300 (where the march stops) well before this cap
+    w_cap = m + 12.0 * math.sqrt(m + 1.0) + 400.0
+    if q > 0.0:
+        pts = {j * q + k for j in range(_GEN + 1) for k in range(_GEN + 1) if 1 <= j + k <= _GEN}
+        # for small q, F near 0 (scale >> q) is close to the stationary power law C w^m, so
+        # F(w - k) is ~ (w - k)^(m + k - 1) just above k: graded panels down to scale q
+        for k in range(1, 4):
+            pts.update(k + 0.5 ** j for j in range(1, 45) if 0.5 ** j > 4.0 * q)
+        start = q
+    else:
+        pts = {float(k) for k in range(1, _GEN + 1)}
+        # F(w - k) ~ (w - k)^(m + k - 1) just above the integer k: graded panels there
+        for k in range(1, 4):  # (beyond k = 3 the power is smooth to the panels' accuracy)
+            pts.update(k + 0.5 ** j for j in range(1, 45))
+        start = 1.0
+    pts = sorted(p for p in pts if start <= p < w_cap) + [w_cap]
+    edges = [start]
+    for p in pts:
+        while p > edges[-1] * (1.0 + 1e-12):
+            a = edges[-1]
+            b = min(p, a + _WIDTH, a * _RATIO)
+            if p - b < 1e-9 * p:  # do not leave a sliver before p
+                b = p
+            edges.append(b)
+    return np.array(edges)
+
+
+class GaussWLaw:
+    """The law of W for Gaussian amplitudes at one time, as Chebyshev panels.
+
+    Parameters
+    ----------
+    m : float
+        ``lambda / (2 theta) > 0``.
+    q : float
+        ``exp(-2 theta t)`` in ``[0, 1)`` (0: stationary).
+
+    Attributes
+    ----------
+    edges : ndarray (P + 1,)
+    cf, cr : ndarray (P, _N + 1)
+        Chebyshev coefficients of f and of f_{W+R} on each panel (mapped to [-1, 1]).
+    meta : ndarray (4,)
+        ``(m, q, log q^m or -inf, log C)``: the atom and the stationary constant.
+    """
+
+    def __init__(self, m, q):
+        m = float(m)
+        q = float(q)
+        if q > 0.0 and (q < 1e-30 or m * math.log(q) < -600.0):
+            # W_t = W_inf - q W'_inf in law: the stationary law to a relative q, and the atom
+            # q^m and the jumps' lower edge q are below the float resolution of the result
+            q = 0.0
+        self.m, self.q = m, q
+        self.logc = -np.euler_gamma * m - math.lgamma(m + 1.0)
+        edges = _edges(q, m)
+        P = edges.shape[0] - 1
+        cf = np.zeros((P, _N + 1))
+        cF = np.zeros((P, _N + 2))
+        cr = np.zeros((P, _N + 1))
+        Fa = q ** m if q > 0.0 else math.exp(self.logc)  # F at the first edge (q, or 1)
+        cI = np.zeros((P, _N + 2))  # antiderivative of f on each panel, 0 at its left edge
+        self._edges, self._cF, self._cI = edges, cF, cI
+        atom = q ** m if q > 0.0 else 0.0
+        top = 0.0
+        last = P
+        for k in range(P):
+            a, b = edges[k], edges[k + 1]
+            half = 0.5 * (b - a)
+            w = a + half * (_NODES + 1.0)
+            shifted = w - q
+            inside = shifted >= a
+            rows = np.zeros((_N + 1, _N + 1))
+            if inside.any():
+                t = (shifted[inside] - a) / half - 1.0
+                rows[inside] = half * (_cheb.chebvander(t, _N + 1) @ _INT @ _VINV)
+            # F jumps at 0 (the atom): the panel's first node takes F's right limit there, its
+            # last node the left limit (f jumps at the edges w = q, 1, ...)
+            tol = 1e-13 * b  # rounding of the node positions, relative to the panel
+            lag1 = w - 1.0
+            lag1[np.abs(lag1) < tol] = 0.0
+            shifted[np.abs(shifted) < tol] = 0.0
+            # F(w - q) - F(w - 1) = atom [w - 1 < 0 <= w - q] + the integral of f over the
+            # window (w - 1, w - q): summed panel by panel, never as a difference of two
+            # values of F near 1 (which would leave no digit of f in the tail)
+            at = np.where((lag1 < 0.0) & (shifted >= 0.0), atom, 0.0)
+            # at the panel's last node take left limits (w - 1 = 0- keeps the atom in the
+            # window, w - q = 0- has not reached it); the first node takes right limits
+            if lag1[-1] == 0.0 and shifted[-1] > 0.0:
+                at[-1] = atom
+            if shifted[-1] == 0.0:
+                at[-1] = 0.0
+            known = at + self._window(lag1, np.minimum(shifted, a), k)
+            mat = np.diag(w) - m * rows
+            f = np.linalg.solve(mat, m * known)
+            c = _VINV @ f
+            cf[k] = c
+            cI[k] = half * (_INT @ c)
+            cF[k] = cI[k].copy()
+            cF[k, 0] += Fa
+            # f_{W+R}(w) = F(w) - F(w - 1) = atom [w - 1 < 0] + integral of f over (w - 1, w)
+            at_r = np.where(lag1 < 0.0, atom, 0.0)
+            if lag1[-1] == 0.0:
+                at_r[-1] = atom  # left limit at the last node (w = 1)
+            fr = at_r + self._window(lag1, np.full_like(w, a), k) + _cheb.chebval(_NODES, cI[k])
+            cr[k] = _VINV @ fr
+            Fa = float(_cheb.chebval(1.0, cF[k]))
+            top = max(top, float(np.max(w * f)))
+            # the tail: f and f_R both below 1e-300 (f alone vanishes in gaps such as (3, 4q))
+            if a > 1.0 and float(np.max(w * (np.abs(f) + np.abs(fr)))) < 1e-300:
+                last = k + 1
+                break
+        self.edges = edges[:last + 1].copy()
+        self.cf = cf[:last].copy()
+        self.cr = cr[:last].copy()
+        self.mass = Fa  # F at the last edge: 1 to the table's accuracy
+        lq = m * math.log(q) if q > 0.0 else -math.inf
+        self.meta = np.array([m, q, lq, self.logc])
+
+    def _window(self, z1, z2, k):
+        """The integral of f over (z1, z2) (arrays, z2 <= left edge of panel k), from the
+        solved panels below k and the analytic part below the first edge; 0 where z2 <= z1."""
+        z1 = np.maximum(np.asarray(z1, dtype=np.float64), 0.0)
+        z2 = np.asarray(z2, dtype=np.float64)
+        out = np.zeros(z1.shape)
+        e0 = self._edges[0]
+        if self.q == 0.0:  # stationary: F = C w^m below the first edge (w = 1)
+            lo = np.minimum(z1, e0)
+            hi = np.minimum(np.maximum(z2, lo), e0)
+            c = math.exp(self.logc)
+            out += c * (hi ** self.m - lo ** self.m)
+        if k == 0:
+            return out
+        j_lo = max(int(np.searchsorted(self._edges, z1.min(), side="right")) - 1, 0)
+        j_hi = min(int(np.searchsorted(self._edges, z2.max(), side="left")), k)
+        for j in range(j_lo, j_hi):
+            a, b = self._edges[j], self._edges[j + 1]
+            lo = np.clip(z1, a, b)
+            hi = np.clip(z2, a, b)
+            use = hi > lo
+            if use.any():
+                t1 = 2.0 * (lo[use] - a) / (b - a) - 1.0
+                t2 = 2.0 * (hi[use] - a) / (b - a) - 1.0
+                out[use] += _cheb.chebval(t2, self._cI[j]) - _cheb.chebval(t1, self._cI[j])
+        return out
+
+    def _F_before(self, z, k):
+        """F at points z lying below panel k's left edge (vectorised)."""
+        z = np.asarray(z, dtype=np.float64)
+        out = np.zeros(z.shape)
+        e0 = self._edges[0]
+        if self.q > 0.0:
+            out[(z >= 0.0) & (z < e0)] = self.q ** self.m
+        else:
+            low = (z > 0.0) & (z < e0)
+            out[low] = np.exp(self.logc + self.m * np.log(z[low]))
+        mid = z >= e0
+        if mid.any():
+            idx = np.searchsorted(self._edges[: k + 1], z[mid], side="right") - 1
+            idx = np.minimum(idx, k - 1)
+            a = self._edges[idx]
+            b = self._edges[idx + 1]
+            t = 2.0 * (z[mid] - a) / (b - a) - 1.0
+            c = self._cF[idx]  # Clenshaw, one coefficient row per point
+            b1 = np.zeros(t.shape)
+            b2 = np.zeros(t.shape)
+            for j in range(c.shape[1] - 1, 0, -1):
+                b1, b2 = 2.0 * t * b1 - b2 + c[:, j], b1
+            out[mid] = t * b1 - b2 + c[:, 0]
+        return out
+
+
+# -- evaluation (Numba) ------------------------------------------------------------------------
+@nb.njit(cache=True)
+def _clenshaw(t, c):
+    b1 = 0.0
+    b2 = 0.0
+    for k in range(c.shape[0] - 1, 0, -1):
+        b1, b2 = 2.0 * t * b1 - b2 + c[k], b1
+    return t * b1 - b2 + c[0]
+
+
+@nb.njit(cache=True)
+def _logaddexp(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+@nb.njit(cache=True)
+def _log_v(x, s, lsig2):
+    lw = lsig2 + x
+    if s == 0.0:
+        return lw
+    ls = math.log(s)
+    if lw > ls:
+        return lw + math.log1p(math.exp(ls - lw))
+    return ls + math.log1p(math.exp(lw - ls))
+
+
+@nb.njit(cache=True)
+def _log_psi(x, k, a, b, edges, cf, cr, meta):
+    """(log w f, log w f_R) at x = log w; k: panel index (-1: below the first edge)."""
+    m = meta[0]
+    q = meta[1]
+    if k < 0:
+        if q > 0.0:  # (0, q): no jump can be this small; f_R = F = q^m (the atom)
+            return -math.inf, meta[2] + x
+        return math.log(m) + meta[3] + m * x, meta[3] + (m + 1.0) * x
+    w = math.exp(x)
+    t = 2.0 * (w - a) / (b - a) - 1.0
+    t = min(1.0, max(-1.0, t))
+    f = _clenshaw(t, cf[k])
+    fr = _clenshaw(t, cr[k])
+    lf = math.log(f) + x if f > 0.0 else -math.inf
+    lr = math.log(fr) + x if fr > 0.0 else -math.inf
+    return lf, lr
+
+
+@nb.njit(cache=True)
+def _bound(x, logr, dim, s, lsig2, c, x_first):
+    """A concave bound (up to a constant) of every log-integrand at x = log w: the kernel's
+    ``-(D/2 + 1) log v - r^2/(2v)`` plus ``c (x - x_first)`` below the first edge, where
+    ``w f`` and ``w f_R`` fall at least like ``w^c``."""
+    lv = _log_v(x, s, lsig2)
+    z = math.exp(2.0 * logr - _LOG2 - lv)
+    return -(0.5 * dim + 1.0) * lv - z + c * min(x - x_first, 0.0)
+
+
+@nb.njit(cache=True)
+def _x_cut(logr, dim, s, lsig2, c, x_first, x_top):
+    """Where the bound is 1000 below its maximum over x <= x_top, on the left of it: every
+    integrand is below e^-1000 of the largest one there (so r far out skips the sharp
+    kernel at small w instead of walking through it)."""
+    lo = -1700.0
+    hi = x_top
+    g = 0.5 * (math.sqrt(5.0) - 1.0)
+    a, b = lo, hi
+    for _ in range(200):
+        c1 = b - g * (b - a)
+        c2 = a + g * (b - a)
+        if _bound(c1, logr, dim, s, lsig2, c, x_first) >= _bound(c2, logr, dim, s, lsig2, c,
+                                                               x_first):
+            b = c2
+        else:
+            a = c1
+        if b - a < 1e-9:
+            break
+    xm = 0.5 * (a + b)
+    level = _bound(xm, logr, dim, s, lsig2, c, x_first) - 1000.0
+    if _bound(lo, logr, dim, s, lsig2, c, x_first) >= level:
+        return lo
+    a, b = lo, xm
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        if _bound(mid, logr, dim, s, lsig2, c, x_first) < level:
+            a = mid
+        else:
+            b = mid
+        if b - a < 1e-9:
+            break
+    return a
+
+
+@nb.njit(cache=True)
+def _integrate(mode, logr, dim, s, lsig2, edges, cf, cr, meta, out):
+    """Log of the integrals over x = log w of the channels (mode 0: p, p/v, (W+R) p/v; mode
+    1: the CDF integrand) into ``out[0:3]``; online log-sum-exp over Gauss-Legendre rules."""
+    m = meta[0]
+    q = meta[1]
+    npan = cf.shape[0]
+    nch = 1 if mode == 1 else 3
+    acc = np.full(3, -math.inf)
+    top = -math.inf  # largest channel-0 log-integrand, and its value at the table's end
+    end = -math.inf
+    # the regions: k = -1 below the first edge, then the panels
+    x_first = math.log(edges[0])
+    if q > 0.0:
+        x_lo = x_first + math.log(1e-300) if mode == 0 else x_first  # f_R = q^m down to 0
+    else:
+        x_lo = x_first - 60.0 / min(m, 1.0)
+        if logr > -math.inf:
+            x_lo = min(x_lo, 2.0 * logr - math.log(dim + 2.0) - lsig2 - 40.0)
+    x_lo = max(x_lo, -1700.0)
+    if mode == 0 and logr > -math.inf:
+        # at the table's end the kernel's log still climbs (slope (z - D/2 - 1) sigma^2 w/v)
+        # far faster than w f can fall (|slope| <= w (1 + log(1 + w)) + m + 2): the integrand
+        # peaks beyond the tabulated law of W (status 1: the callers raise)
+        w_top = edges[npan]
+        lv_top = _log_v(math.log(w_top), s, lsig2)
+        z_top = math.exp(2.0 * logr - _LOG2 - lv_top)
+        climb = (z_top - 0.5 * dim - 1.0) * math.exp(lsig2 + math.log(w_top) - lv_top)
+        if climb > 50.0 * (w_top * (1.0 + math.log1p(w_top)) + m + 2.0):
+            for c in range(3):
+                out[c] = math.nan
+            return 1
+    if logr > -math.inf:
+        c = 1.0 if q > 0.0 else min(m, 1.0)
+        x_lo = max(x_lo, _x_cut(logr, dim, s, lsig2, c, x_first, math.log(edges[npan])))
+    for k in range(-1, npan):
+        if k < 0:
+            xa = x_lo
+            xb = x_first
+            a = 0.0
+            b = edges[0]
+        else:
+            a = edges[k]
+            b = edges[k + 1]
+            xa = math.log(a)
+            xb = math.log(b)
+        x = max(xa, x_lo)
+        while x < xb:
+            lv = _log_v(x, s, lsig2)
+            z = math.exp(2.0 * logr - _LOG2 - lv) if logr > -math.inf else 0.0
+            if z > 1e300 and mode == 0:  # e^-z: nothing to add, no step short enough to take
+                x = xb
+                break
+            w = math.exp(x)
+            if mode == 1 and z > 0.5 * dim + 12.0 * math.sqrt(0.5 * dim) + 60.0:
+                z = 0.0  # P(D/2, z) = 1 to e^-60 there: log P is flat
+            kappa = z + 0.25 * abs(z - 0.5 * dim - 1.0) + 0.25 * dim + m + 2.0 \
+                + w * (1.0 + math.log1p(w))
+            step = min(0.5, 1.0 / math.sqrt(kappa), xb - x)
+            for j in range(10):
+                xx = x + 0.5 * step * (_GL_X[j] + 1.0)
+                lw = math.log(0.5 * step * _GL_W[j])
+                lf, lr = _log_psi(xx, k, a, b, edges, cf, cr, meta)
+                lvv = _log_v(xx, s, lsig2)
+                zz = math.exp(2.0 * logr - _LOG2 - lvv) if logr > -math.inf else 0.0
+                if mode == 1:
+                    l0 = lf + log_gammainc_lower(0.5 * dim, zz)
+                    acc[0] = _logaddexp(acc[0], lw + l0)
+                else:
+                    lphi = -0.5 * dim * (_LOG2PI + lvv) - zz
+                    l0 = lf + lphi
+                    acc[0] = _logaddexp(acc[0], lw + l0)
+                    acc[1] = _logaddexp(acc[1], lw + lf + lphi - lvv)
+                    acc[2] = _logaddexp(acc[2], lw + lr + lphi - lvv)
+                top = max(top, l0)
+                end = l0
+            x += step
+    for c in range(3):
+        out[c] = acc[c] if c < nch else -math.inf
+    if top > -math.inf and end > top - 40.0:
+        # the integrand is still large where the table of W ends: the radius lies beyond
+        # the tabulated law (status 1; the callers return NaN and raise)
+        for c in range(3):
+            out[c] = math.nan
+        return 1
+    return 0
+
+
+@nb.njit(cache=True)
+def _point_logpdf_logh(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta, buf):
+    m = meta[0]
+    q = meta[1]
+    if r == 0.0 and s == 0.0 and q == 0.0 and not m > 0.5 * dim:
+        return math.inf, -math.inf
+    logr = math.log(r) if r > 0.0 else -math.inf
+    if _integrate(0, logr, dim, s, math.log(jump_var), edges, cf, cr, meta, buf) != 0:
+        return math.nan, math.nan
+    logp = buf[0]
+    lognum = math.log(0.5 * lam * jump_var) + buf[2]
+    if diffusion > 0.0:
+        lg = buf[1]
+        if s > 0.0 and q > 0.0:
+            z = math.exp(2.0 * logr - _LOG2 - math.log(s)) if r > 0.0 else 0.0
+            lphis = -0.5 * dim * (_LOG2PI + math.log(s)) - z
+            logp = _logaddexp(logp, meta[2] + lphis)
+            lg = _logaddexp(lg, meta[2] + lphis - math.log(s))
+        lognum = _logaddexp(lognum, math.log(0.5 * diffusion) + lg)
+    if r == 0.0 and s == 0.0:
+        return logp, -math.inf
+    if logp == -math.inf:
+        return -math.inf, math.nan  # p underflows: h is unknown (the score raises)
+    return logp, lognum - logp
+
+
+@nb.njit(cache=True, parallel=True)
+def gmix_logpdf_h(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta, logp_out, h_out):
+    """``log p`` and h at radii ``r`` (n,) for Gaussian amplitudes at one time."""
+    for i in nb.prange(r.shape[0]):
+        buf = np.empty(3)
+        a, b = _point_logpdf_logh(r[i], dim, s, jump_var, lam, diffusion, edges, cf, cr, meta,
+                                  buf)
+        logp_out[i] = a
+        h_out[i] = math.exp(b)
+
+
+@nb.njit(cache=True, parallel=True)
+def gmix_log_h(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta, logh_out):
+    """``log h`` at radii ``r`` (n,)."""
+    for i in nb.prange(r.shape[0]):
+        buf = np.empty(3)
+        _, b = _point_logpdf_logh(r[i], dim, s, jump_var, lam, diffusion, edges, cf, cr, meta,
+                                  buf)
+        logh_out[i] = b
+
+
+@nb.njit(cache=True, parallel=True)
+def gmix_radial_cdf(r, dim, s, jump_var, edges, cf, cr, meta, out):
+    """``P(|Y| <= r)`` including the atom, at radii ``r`` (n,)."""
+    atom = math.exp(meta[2])
+    for i in nb.prange(r.shape[0]):
+        buf = np.empty(3)
+        ri = r[i]
+        total = 0.0
+        if s > 0.0:
+            total += atom * math.exp(log_gammainc_lower(0.5 * dim, (ri / math.sqrt(2.0 * s)) ** 2))
+        else:
+            total += atom
+        if ri > 0.0:
+            if _integrate(1, math.log(ri), dim, s, math.log(jump_var), edges, cf, cr, meta,
+                          buf) != 0:
+                total = math.nan
+            else:
+                total += math.exp(buf[0])
+        out[i] = min(total, 1.0) if total == total else math.nan
