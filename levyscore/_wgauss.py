@@ -37,6 +37,8 @@ import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 
 from ._gamma import log_gammainc_lower
+from ._mixture import _logaddexp
+from ._wmixture import _log_v, assemble
 
 __all__ = ["GaussWLaw", "gmix_logpdf_h", "gmix_log_h", "gmix_radial_cdf"]
 
@@ -238,28 +240,6 @@ def _clenshaw(t, c):
 
 
 @nb.njit(cache=True)
-def _logaddexp(a, b):
-    if a == -math.inf:
-        return b
-    if b == -math.inf:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
-
-
-@nb.njit(cache=True)
-def _log_v(x, s, lsig2):
-    lw = lsig2 + x
-    if s == 0.0:
-        return lw
-    ls = math.log(s)
-    if lw > ls:
-        return lw + math.log1p(math.exp(ls - lw))
-    return ls + math.log1p(math.exp(lw - ls))
-
-
-@nb.njit(cache=True)
 def _log_psi(x, k, a, b, edges, cf, cr, meta):
     """(log w f, log w f_R) at x = log w; k: panel index (-1: below the first edge)."""
     m = meta[0]
@@ -420,21 +400,8 @@ def _point_logpdf_logh(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta,
     logr = math.log(r) if r > 0.0 else -math.inf
     if _integrate(0, logr, dim, s, math.log(jump_var), edges, cf, cr, meta, buf) != 0:
         return math.nan, math.nan
-    logp = buf[0]
-    lognum = math.log(0.5 * lam * jump_var) + buf[2]
-    if diffusion > 0.0:
-        lg = buf[1]
-        if s > 0.0 and q > 0.0:
-            z = math.exp(2.0 * logr - _LOG2 - math.log(s)) if r > 0.0 else 0.0
-            lphis = -0.5 * dim * (_LOG2PI + math.log(s)) - z
-            logp = _logaddexp(logp, meta[2] + lphis)
-            lg = _logaddexp(lg, meta[2] + lphis - math.log(s))
-        lognum = _logaddexp(lognum, math.log(0.5 * diffusion) + lg)
-    if r == 0.0 and s == 0.0:
-        return logp, -math.inf
-    if logp == -math.inf:
-        return -math.inf, math.nan  # p underflows: h is unknown (the score raises)
-    return logp, lognum - logp
+    # where p underflows the table of W has ended: h is unknown (NaN; the score raises)
+    return assemble(buf, logr, dim, s, jump_var, lam, diffusion, q, meta[2], math.nan)
 
 
 @nb.njit(cache=True, parallel=True)

@@ -30,6 +30,7 @@ import numba as nb
 import numpy as np
 
 from ._gamma import log_gammainc_lower
+from ._mixture import _logaddexp
 from ._wvolterra import wlaw_log_psi
 
 __all__ = ["wmix_logpdf_h", "wmix_log_h", "wmix_radial_cdf"]
@@ -41,17 +42,6 @@ _TAIL = 46.0
 _X_MIN = -1700.0  # log w below which nothing is scanned (w ~ r^2 for r ~ 1e-320)
 _X_MAX = 1500.0  # log w above which nothing is scanned (w ~ r^2 for r ~ 1e308)
 _MAX_NODES = 200000
-
-
-@nb.njit(cache=True)
-def _logaddexp(a, b):
-    if a == -math.inf:
-        return b
-    if b == -math.inf:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
 
 
 @nb.njit(cache=True)
@@ -174,31 +164,39 @@ def _integrate(mode, logr, dim, s, lsig2, meta, lp, lr, out):
 
 
 @nb.njit(cache=True)
+def assemble(buf, logr, dim, s, jump_var, lam, diffusion, q, logqm, underflow_logh):
+    """(log p, log h) from the integrals ``buf`` = (p, p/v, (W+R) p/v) over the continuous
+    part of W: adds the atom ``q^m phi_s`` (s > 0) to p and, with diffusion, the
+    ``sigma_G^2/2`` share to the numerator of h (MATH.md §11). At r = s = 0 the atom rule
+    gives h = 0; where p underflows log h is ``underflow_logh``."""
+    logp = buf[0]
+    lognum = math.log(0.5 * lam * jump_var) + buf[2]
+    lg = buf[1]
+    if s > 0.0 and q > 0.0:
+        z = math.exp(2.0 * logr - _LOG2 - math.log(s)) if logr > -math.inf else 0.0
+        lphis = -0.5 * dim * (_LOG2PI + math.log(s)) - z
+        logp = _logaddexp(logp, logqm + lphis)
+        lg = _logaddexp(lg, logqm + lphis - math.log(s))
+    if diffusion > 0.0:
+        lognum = _logaddexp(lognum, math.log(0.5 * diffusion) + lg)
+    if logr == -math.inf and s == 0.0:
+        return logp, -math.inf  # the atom rule (MATH.md section 5): S(0) = 0 for pure jumps
+    if logp == -math.inf:
+        return -math.inf, underflow_logh
+    return logp, lognum - logp
+
+
+@nb.njit(cache=True)
 def _point_logpdf_logh(r, dim, s, jump_var, lam, diffusion, meta, lp, lr, buf):
     """(log p, log h) at radius r of the law tabulated by ``meta, lp, lr``."""
     m = meta[2]
     q = meta[3]
-    logq = meta[4]
     if r == 0.0 and s == 0.0 and q == 0.0 and not m > 0.5 * dim:
         return math.inf, -math.inf  # stationary pure jump: p(0) = E (2 pi W)^(-D/2) = inf
     logr = math.log(r) if r > 0.0 else -math.inf
     if _integrate(0, logr, dim, s, math.log(jump_var), meta, lp, lr, buf) != 0:
         return math.nan, math.nan
-    logp = buf[0]
-    lognum = math.log(0.5 * lam * jump_var) + buf[2]
-    if diffusion > 0.0:
-        lg = buf[1]
-        if s > 0.0 and q > 0.0:
-            lphis = -0.5 * dim * (_LOG2PI + math.log(s)) - math.exp(2.0 * logr - _LOG2 - math.log(s)) \
-                if r > 0.0 else -0.5 * dim * (_LOG2PI + math.log(s))
-            logp = _logaddexp(logp, m * logq + lphis)
-            lg = _logaddexp(lg, m * logq + lphis - math.log(s))
-        lognum = _logaddexp(lognum, math.log(0.5 * diffusion) + lg)
-    if r == 0.0 and s == 0.0:
-        return logp, -math.inf  # the atom rule (MATH.md section 5): S(0) = 0 for pure jumps
-    if logp == -math.inf:
-        return -math.inf, -math.inf
-    return logp, lognum - logp
+    return assemble(buf, logr, dim, s, jump_var, lam, diffusion, q, m * meta[4], -math.inf)
 
 
 @nb.njit(cache=True, parallel=True)

@@ -178,7 +178,7 @@ def test_laws_match_the_fourier_references(name, rows_min, cdf_tol, logpdf_tol):
 def test_generic_route_reproduces_laplace_laws(lam, diffusion, t):
     """Laplace amplitudes through the renewal march and the W-table quadrature against the
     Laplace mixture kernels (Kummer W-law), D = 1 to 3072: log p and h to 1e-8 relative,
-    CDF to 1e-9 (measured 7e-10, 3e-11, 2e-10)."""
+    CDF to 1e-9 (measured 6.4e-11, 3.6e-12, 1.9e-11)."""
     sig2 = 2.0
     m, q, logq, log1mq, s = time_constants(t, THETA, diffusion, lam)
     table = WLawTable(Laplace(), m, q, logq, log1mq)
