@@ -164,9 +164,8 @@ def parse_args(argv=None):
     p_study.add_argument("name", choices=STUDIES, help="study name: " + ", ".join(STUDIES))
     p_study.add_argument("--sweep", action="store_true", help="vary the jump rate and the step count")
     p_study.add_argument("--amplitudes", action="store_true",
-                         help="models with Student-t (nu = 3, 5) and Gaussian jump amplitudes "
-                              "beside the Laplace pure-jump and Gaussian ones, all at the same "
-                              "sigma_eq^2")
+                         help="models with Student-t jump amplitudes (nu = 3, 5) beside the "
+                              "Laplace pure-jump and Gaussian ones, all at the same sigma_eq^2")
     p_study.add_argument("--quick", action="store_true", help="demo-sized budgets")
     p_study.add_argument("--seeds", type=_positive_int, default=None,
                          help="number of seeds, >= 1 (default 3)")

@@ -385,5 +385,5 @@ def test_study_runs_student_t_models(t5_table_dir, monkeypatch):
     assert "| student-t nu=5 | ODE | " in table and "—" in table
     models = _study.amplitude_models(_study.FULL)
     assert [p.route for p in models.values()] == ["closed-form", "gaussian", "renewal",
-                                                  "renewal", "renewal"]
+                                                  "renewal"]
     assert len({round(p.jump_rate * p.jump_var + p.diffusion, 12) for p in models.values()}) == 1
