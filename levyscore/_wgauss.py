@@ -38,7 +38,7 @@ from numpy.polynomial import chebyshev as _cheb
 
 from ._gamma import log_gammainc_lower
 from ._mixture import _logaddexp
-from ._wmixture import _log_v, assemble
+from ._wmixture import _log_v, assemble, atom_cdf
 
 __all__ = ["GaussWLaw", "gmix_logpdf_h", "gmix_log_h", "gmix_radial_cdf"]
 
@@ -432,11 +432,7 @@ def gmix_radial_cdf(r, dim, s, jump_var, edges, cf, cr, meta, out):
     for i in nb.prange(r.shape[0]):
         buf = np.empty(3)
         ri = r[i]
-        total = 0.0
-        if s > 0.0:
-            total += atom * math.exp(log_gammainc_lower(0.5 * dim, (ri / math.sqrt(2.0 * s)) ** 2))
-        else:
-            total += atom
+        total = atom_cdf(atom, s, ri, dim)
         if ri > 0.0:
             if _integrate(1, math.log(ri), dim, s, math.log(jump_var), edges, cf, cr, meta,
                           buf) != 0:

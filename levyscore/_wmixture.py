@@ -218,6 +218,15 @@ def wmix_log_h(r, dim, s, jump_var, lam, diffusion, meta, lp, lr, logh_out):
         logh_out[i] = b
 
 
+@nb.njit(cache=True)
+def atom_cdf(atom, s, r, dim):
+    """The atom's share of ``P(|Y| <= r)``: all of it (s = 0) or its Gaussian
+    ``P(D/2, r^2/(2s))``."""
+    if s > 0.0:
+        return atom * math.exp(log_gammainc_lower(0.5 * dim, (r / math.sqrt(2.0 * s)) ** 2))
+    return atom
+
+
 @nb.njit(cache=True, parallel=True)
 def wmix_radial_cdf(r, dim, s, jump_var, meta, lp, lr, out):
     """``P(|Y| <= r)`` including the atom, at radii ``r`` (n,) under one W-table."""
@@ -227,11 +236,7 @@ def wmix_radial_cdf(r, dim, s, jump_var, meta, lp, lr, out):
     for i in nb.prange(r.shape[0]):
         buf = np.empty(3)
         ri = r[i]
-        total = 0.0
-        if s > 0.0:
-            total += atom * math.exp(log_gammainc_lower(0.5 * dim, (ri / math.sqrt(2.0 * s)) ** 2))
-        else:
-            total += atom
+        total = atom_cdf(atom, s, ri, dim)
         if ri > 0.0:
             if _integrate(1, math.log(ri), dim, s, math.log(jump_var), meta, lp, lr, buf) != 0:
                 total = math.nan
