@@ -130,20 +130,23 @@ def _renewal_apply(process, t, n, fn, cache):
         fn(np.flatnonzero(inverse == k), table, s)
 
 
-def renewal_logpdf_h(process, r, t, cache=None):
+def renewal_logpdf_h(process, r, t, cache=None, extra=0.0):
     """(log p, h) of route ``"renewal"`` at flat radii ``r`` (n,) and clock times ``t``
-    ((n,) or (1,)); NaN where a quadrature failed. ``cache``: see :func:`wlaw_table`."""
+    ((n,) or (1,)); NaN where a quadrature failed. ``cache``: see :func:`wlaw_table`.
+    ``extra >= 0`` adds a Gaussian variance to every component (a Gaussian-mixture target's
+    ``v_k q``, MATH.md section 9): it joins s in the kernel, not sigma_G^2 in h's numerator."""
     logp = np.empty_like(r)
     h = np.empty_like(r)
 
     def run(idx, table, s):
+        s = s + extra
         ri = np.ascontiguousarray(r[idx])
         lp_i = np.empty_like(ri)
         h_i = np.empty_like(ri)
         if isinstance(table, GaussWLaw):
             gmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
-                          process.diffusion, table.edges, table.cf, table.cr, table.meta, lp_i,
-                          h_i)
+                          process.diffusion, table.edges, table.cf, table.cr, table.pan,
+                          table.meta, lp_i, h_i)
         else:
             wmix_logpdf_h(ri, process.dim, s, process.jump_var, process.jump_rate,
                           process.diffusion, table.meta, table.lp, table.lr, lp_i, h_i)
@@ -163,7 +166,8 @@ def renewal_log_h(process, r, t, cache=None):
         ri = np.ascontiguousarray(r[idx])
         if isinstance(table, GaussWLaw):
             gmix_log_h(ri, process.dim, s, process.jump_var, process.jump_rate,
-                       process.diffusion, table.edges, table.cf, table.cr, table.meta, out_i)
+                       process.diffusion, table.edges, table.cf, table.cr, table.pan, table.meta,
+                       out_i)
         else:
             wmix_log_h(ri, process.dim, s, process.jump_var, process.jump_rate,
                        process.diffusion, table.meta, table.lp, table.lr, out_i)
@@ -407,7 +411,7 @@ class TransitionLaw:
             table, s = wlaw_table(p, self._time)
             if isinstance(table, GaussWLaw):
                 gmix_radial_cdf(flat, p.dim, s, p.jump_var, table.edges, table.cf, table.cr,
-                                table.meta, out)
+                                table.pan, table.meta, out)
             else:
                 wmix_radial_cdf(flat, p.dim, s, p.jump_var, table.meta, table.lp, table.lr, out)
         else:

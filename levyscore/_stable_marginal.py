@@ -319,7 +319,10 @@ def marginal_logpdf_h(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfl
 
 
 def _check(target, proc):
-    check_process(proc, target.dim, "the marginal score of the sub-Gaussian stable target")
+    if getattr(proc, "route", None) == "renewal":  # Student-t, Gaussian: _stable_renewal
+        check_process(proc, target.dim)
+    else:
+        check_process(proc, target.dim, "the marginal score of the sub-Gaussian stable target")
     lo, hi = ALPHA_RANGE
     if not lo <= target.alpha <= hi:
         raise ValueError(f"the exact marginal of SubGaussianStable is implemented for alpha in "
@@ -341,11 +344,41 @@ class StableMarginalSource:
         self.kfloor = floor_node(self.logw)
         self.vc = variance_constant(proc.theta, proc.diffusion, proc.jump_rate, proc.jump_var)
         self.v0 = 2.0 * target.variance  # bulk scale^2 of the data (its alpha -> 2 limit)
+        # route "renewal" (levyscore._stable_renewal): a table of W per distinct time, kept
+        # for the build, whose random check points then share 2 times a panel
+        self.renewal = self.proc.route == "renewal"
+        self.wtables = {} if self.renewal else None
+        self.random_times = 2 if self.renewal else None
+
+    def _eval_renewal(self, r, t):
+        from ._laws import wlaw_table
+        from ._stable_renewal import law_arrays, renewal_marginal_logpdf_h
+
+        p = self.proc
+        lp = np.empty_like(r)
+        h = np.empty_like(r)
+        times, inverse = np.unique(t, return_inverse=True)
+        for k, tk in enumerate(times):
+            idx = np.flatnonzero(inverse == k)
+            table, s = wlaw_table(p, float(tk), self.wtables)
+            m, q, _, _, _ = time_constants(float(tk), p.theta, 0.0, p.jump_rate)
+            kind, arrays = law_arrays(table)
+            ri = np.ascontiguousarray(r[idx])
+            lp_i = np.empty_like(ri)
+            h_i = np.empty_like(ri)
+            renewal_marginal_logpdf_h(kind, ri, p.dim, s, q, m, p.jump_var, p.jump_rate,
+                                      p.diffusion, self.target.variance, self.xs, self.logw,
+                                      self.kfloor, *arrays, lp_i, h_i)
+            lp[idx] = lp_i
+            h[idx] = h_i
+        return lp, h
 
     def _eval(self, r, t):
         p = self.proc
         r = np.ascontiguousarray(r, dtype=np.float64).reshape(-1)
         t = np.ascontiguousarray(np.broadcast_to(t, r.shape), dtype=np.float64)
+        if self.renewal and r.shape[0]:
+            return self._eval_renewal(r, t)
         lp = np.empty_like(r)
         h = np.empty_like(r)
         if r.shape[0]:

@@ -103,14 +103,8 @@ AMPLITUDE_NUS = (3.0, 5.0)
 
 def amplitude_models(cfg):
     """``--amplitudes``: the Laplace pure-jump model, its equivalent Gaussian, and pure-jump
-    models with Student-t amplitudes (nu in :data:`AMPLITUDE_NUS`), all with the same lambda,
-    sigma_A^2 and so sigma_eq^2.
-
-    A Gaussian-amplitude (Merton) model is not among them yet: its law of W is tabulated only
-    up to w ~ m + 60 to 130, so the score table's scan for the (1 - 1e-12) radial quantile
-    meets radii beyond it; the table built over [t_min, T] then covers few training points
-    and the rest fall back to direct quadrature, one W-law per distinct time (correct, but
-    hours of training)."""
+    models with Student-t amplitudes (nu in :data:`AMPLITUDE_NUS`) and Gaussian (Merton)
+    amplitudes, all with the same lambda, sigma_A^2 and so sigma_eq^2."""
     import levyscore
 
     base = _models(cfg)
@@ -123,14 +117,14 @@ def amplitude_models(cfg):
 
     for nu in AMPLITUDE_NUS:
         models[f"student-t nu={nu:g}"] = pure(levyscore.amplitudes.StudentT(nu))
+    models["gaussian-jumps"] = pure(levyscore.amplitudes.Gaussian())
     return models
 
 
 def _has_oracle(proc):
-    """The benchmark's exact marginal score exists for Laplace amplitudes (and no jumps)."""
-    from .amplitudes import Laplace
-
-    return proc.jump_rate == 0.0 or isinstance(proc.amplitude, Laplace)
+    """The benchmark's exact marginal score exists for every built-in amplitude law (Laplace:
+    levyscore._stable_marginal; Student-t and Gaussian: levyscore._stable_renewal)."""
+    return proc.route != "sampling-only"
 
 
 def _conditional_score(proc, cfg, log):

@@ -194,7 +194,7 @@ class ScoreTable:
         if not isinstance(process, JumpDiffusion):
             raise ValueError("process must be a levyscore.JumpDiffusion, got "
                              f"{type(process).__name__}")
-        check_domain(process)  # Gaussian amplitudes have no laws yet: NotImplementedError
+        check_domain(process)  # a law without laws ("sampling-only"): NotImplementedError
         if process.route not in ("mixture", "renewal"):
             raise ValueError(f"process has route {process.route!r}: its score is a closed form, "
                              "cheap to evaluate directly, so no table is needed (use "

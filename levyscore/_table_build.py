@@ -66,7 +66,7 @@ class ConditionalSource:
     def __init__(self, proc):
         from ._laws import check_domain  # here: _laws sits above the table layer
 
-        check_domain(proc)  # Gaussian amplitudes have no laws yet: NotImplementedError
+        check_domain(proc)  # a law without laws (route "sampling-only"): NotImplementedError
         self.proc = proc
         self.extrapolate = proc.diffusion > 0.0
         self.vc = _variance_constant(proc)
@@ -219,9 +219,22 @@ class _Builder:
             # stop past the bulk (the peak at least 1 below the top) once the integrand is
             # negligible at the top
             past_peak = np.argmax(np.where(np.isnan(g), -np.inf, g), axis=1) < u.shape[0] - 10
-            if (np.all(past_peak) and np.all(g[:, -1] < math.log(1e-4 * self.quantile))) \
+            small = np.where(np.isnan(g[:, -1]), -np.inf, g[:, -1])  # NaN: checked below
+            if (np.all(past_peak) and np.all(small < math.log(1e-4 * self.quantile))) \
                     or u0 > 40.0:
                 break
+        # NaN: a radius beyond the law's domain (Gaussian jumps: beyond the tabulated law of
+        # W). Harmless once the row's integrand is negligible below it; otherwise the table
+        # cannot reach this row's quantile
+        for i in range(g.shape[0]):
+            bad = np.flatnonzero(np.isnan(g[i]))
+            if bad.shape[0]:
+                if bad[0] == 0 or g[i, bad[0] - 1] >= math.log(1e-4 * self.quantile):
+                    raise ValueError(
+                        f"the radial law at t = {t[i]:.6g} ends (NaN) before its "
+                        f"(1 - {self.quantile:g}) quantile: the time range [{self.c_lo:g}, "
+                        f"{self.c_hi:g}] is too wide for this process")
+                g[i, bad[0]:] = -np.inf
         dens = np.exp(g)
         pieces = 0.5 * step * (dens[:, 1:] + dens[:, :-1])
         tail = np.zeros_like(dens)

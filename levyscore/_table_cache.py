@@ -31,15 +31,20 @@ def _amplitude_field(proc):
     """The jump amplitude law's key field, or None for the Laplace law.
 
     ``proc.amplitude.cache_key()`` is a tuple such as ``("laplace",)`` or
-    ``("student-t", 5.0)``; numbers are written as exact float hex. The Laplace law, the only
+    ``("student-t", 5.0)``; numbers are written as exact float hex, then ``laws=<v>`` where
+    the law's ``laws_version`` is above 1. The Laplace law, the only
     law of processes without an ``amplitude`` attribute, adds no field: its key, the file it
     names and the builder's seed (derived from the key) stay those of earlier versions.
     """
-    law = getattr(getattr(proc, "amplitude", None), "cache_key", lambda: ("laplace",))()
+    amplitude = getattr(proc, "amplitude", None)
+    law = getattr(amplitude, "cache_key", lambda: ("laplace",))()
     if tuple(law) == ("laplace",):
         return None
     parts = [float(v).hex() if isinstance(v, numbers.Real) and not isinstance(v, bool) else str(v)
              for v in law]
+    version = getattr(amplitude, "laws_version", 1)
+    if version != 1:  # the numerics of the law changed: tables of older code are not reused
+        parts.append(f"laws={version}")
     return "amplitude=" + ",".join(parts)
 
 

@@ -52,6 +52,25 @@ _INT = np.stack([_cheb.chebint(np.eye(_N + 1)[k], lbnd=-1) for k in range(_N + 1
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
 _LOG2PI = math.log(2.0 * math.pi)
 _LOG2 = math.log(2.0)
+_LOG_END = -3000.0  # the table of W ends where w f and w f_R fall below e^_LOG_END
+_RIGHT_CUT = 800.0  # the quadrature stops where the integrand falls this far below its peak
+
+
+@nb.njit(cache=True)
+def _cheb_at(t, c):
+    """Chebyshev series c at the points t (1-D): numpy's chebval, without its overhead."""
+    out = np.empty(t.shape[0])
+    for i in range(t.shape[0]):
+        out[i] = _clenshaw(t[i], c)
+    return out
+
+
+def _in_units(x, ls):
+    """Values x >= 0 in units of e^ls (no 0 * inf where x = 0 and e^-ls overflows)."""
+    out = np.zeros(x.shape)
+    pos = x > 0.0
+    out[pos] = np.exp(np.log(x[pos]) - ls)
+    return out
 
 
 def _edges(q, m):
@@ -115,16 +134,21 @@ class GaussWLaw:
         edges = _edges(q, m)
         P = edges.shape[0] - 1
         cf = np.zeros((P, _N + 1))
-        cF = np.zeros((P, _N + 2))
         cr = np.zeros((P, _N + 1))
+        ls = np.zeros(P)  # log scale of each panel: f = e^ls * (its Chebyshev series)
         Fa = q ** m if q > 0.0 else math.exp(self.logc)  # F at the first edge (q, or 1)
         cI = np.zeros((P, _N + 2))  # antiderivative of f on each panel, 0 at its left edge
-        self._edges, self._cF, self._cI = edges, cF, cI
+        self._edges, self._cI, self._ls = edges, cI, ls
         atom = q ** m if q > 0.0 else 0.0
-        top = 0.0
         last = P
         for k in range(P):
             a, b = edges[k], edges[k + 1]
+            if k > 0:
+                # the far tail falls like exp(-w log(w/m)), far below the smallest double:
+                # a panel whose values came out below 1e-50 moves the next one's scale
+                prev = float(np.max(np.abs(_cheb_at(_NODES, cf[k - 1]))
+                                    + np.abs(_cheb_at(_NODES, cr[k - 1]))))
+                ls[k] = ls[k - 1] + (math.log(prev) if 0.0 < prev < 1e-50 else 0.0)
             half = 0.5 * (b - a)
             w = a + half * (_NODES + 1.0)
             shifted = w - q
@@ -149,41 +173,54 @@ class GaussWLaw:
                 at[-1] = atom
             if shifted[-1] == 0.0:
                 at[-1] = 0.0
-            known = at + self._window(lag1, np.minimum(shifted, a), k)
+            known = _in_units(at, ls[k]) + self._window(lag1, np.minimum(shifted, a), k)
             mat = np.diag(w) - m * rows
             f = np.linalg.solve(mat, m * known)
             c = _VINV @ f
             cf[k] = c
             cI[k] = half * (_INT @ c)
-            cF[k] = cI[k].copy()
-            cF[k, 0] += Fa
             # f_{W+R}(w) = F(w) - F(w - 1) = atom [w - 1 < 0] + integral of f over (w - 1, w)
             at_r = np.where(lag1 < 0.0, atom, 0.0)
             if lag1[-1] == 0.0:
                 at_r[-1] = atom  # left limit at the last node (w = 1)
-            fr = at_r + self._window(lag1, np.full_like(w, a), k) + _cheb.chebval(_NODES, cI[k])
+            fr = (_in_units(at_r, ls[k]) + self._window(lag1, np.full_like(w, a), k)
+                  + _cheb_at(_NODES, cI[k]))
             cr[k] = _VINV @ fr
-            Fa = float(_cheb.chebval(1.0, cF[k]))
-            top = max(top, float(np.max(w * f)))
-            # the tail: f and f_R both below 1e-300 (f alone vanishes in gaps such as (3, 4q))
-            if a > 1.0 and float(np.max(w * (np.abs(f) + np.abs(fr)))) < 1e-300:
+            Fa += math.exp(ls[k]) * _clenshaw(1.0, cI[k])
+            # the end: w f and w f_R both below e^_LOG_END (f alone vanishes in gaps such as
+            # (3, 4q)), or the cap
+            size = float(np.max(w * (np.abs(f) + np.abs(fr))))
+            if a > 1.0 and (size == 0.0 or math.log(size) + ls[k] < _LOG_END):
                 last = k + 1
                 break
         self.edges = edges[:last + 1].copy()
         self.cf = cf[:last].copy()
         self.cr = cr[:last].copy()
+        # per panel: its log scale, and the log of the mass of f and of f_R from its left
+        # edge up (the quadratures stop once what is left cannot matter)
+        pan = np.empty((last, 3))
+        pan[:, 0] = ls[:last]
+        half = 0.5 * np.diff(self.edges)
+        for col, c in ((1, self.cf), (2, self.cr)):
+            ints = half[:, None] * (_INT @ c.T).T  # antiderivatives on [-1, 1]
+            mass = np.array([_clenshaw(1.0, ints[k]) for k in range(last)])
+            logm = np.where(mass > 0.0, np.log(np.maximum(mass, 1e-300)), -np.inf) + pan[:, 0]
+            pan[:, col] = np.logaddexp.accumulate(logm[::-1])[::-1]
+        self.pan = pan
         self.mass = Fa  # F at the last edge: 1 to the table's accuracy
         lq = m * math.log(q) if q > 0.0 else -math.inf
         self.meta = np.array([m, q, lq, self.logc])
 
     def _window(self, z1, z2, k):
-        """The integral of f over (z1, z2) (arrays, z2 <= left edge of panel k), from the
-        solved panels below k and the analytic part below the first edge; 0 where z2 <= z1."""
+        """The integral of f over (z1, z2) (arrays, z2 <= left edge of panel k) in panel k's
+        units (``e^ls[k]``), from the solved panels below k and the analytic part below the
+        first edge; 0 where z2 <= z1."""
         z1 = np.maximum(np.asarray(z1, dtype=np.float64), 0.0)
         z2 = np.asarray(z2, dtype=np.float64)
         out = np.zeros(z1.shape)
         e0 = self._edges[0]
-        if self.q == 0.0:  # stationary: F = C w^m below the first edge (w = 1)
+        ref = self._ls[k]
+        if self.q == 0.0 and ref == 0.0:  # stationary: F = C w^m below the first edge (w = 1)
             lo = np.minimum(z1, e0)
             hi = np.minimum(np.maximum(z2, lo), e0)
             c = math.exp(self.logc)
@@ -200,32 +237,8 @@ class GaussWLaw:
             if use.any():
                 t1 = 2.0 * (lo[use] - a) / (b - a) - 1.0
                 t2 = 2.0 * (hi[use] - a) / (b - a) - 1.0
-                out[use] += _cheb.chebval(t2, self._cI[j]) - _cheb.chebval(t1, self._cI[j])
-        return out
-
-    def _F_before(self, z, k):
-        """F at points z lying below panel k's left edge (vectorised)."""
-        z = np.asarray(z, dtype=np.float64)
-        out = np.zeros(z.shape)
-        e0 = self._edges[0]
-        if self.q > 0.0:
-            out[(z >= 0.0) & (z < e0)] = self.q ** self.m
-        else:
-            low = (z > 0.0) & (z < e0)
-            out[low] = np.exp(self.logc + self.m * np.log(z[low]))
-        mid = z >= e0
-        if mid.any():
-            idx = np.searchsorted(self._edges[: k + 1], z[mid], side="right") - 1
-            idx = np.minimum(idx, k - 1)
-            a = self._edges[idx]
-            b = self._edges[idx + 1]
-            t = 2.0 * (z[mid] - a) / (b - a) - 1.0
-            c = self._cF[idx]  # Clenshaw, one coefficient row per point
-            b1 = np.zeros(t.shape)
-            b2 = np.zeros(t.shape)
-            for j in range(c.shape[1] - 1, 0, -1):
-                b1, b2 = 2.0 * t * b1 - b2 + c[:, j], b1
-            out[mid] = t * b1 - b2 + c[:, 0]
+                part = _cheb_at(t2, self._cI[j]) - _cheb_at(t1, self._cI[j])
+                out[use] += part if self._ls[j] == ref else part * math.exp(self._ls[j] - ref)
         return out
 
 
@@ -240,7 +253,7 @@ def _clenshaw(t, c):
 
 
 @nb.njit(cache=True)
-def _log_psi(x, k, a, b, edges, cf, cr, meta):
+def _log_psi(x, k, a, b, edges, cf, cr, pan, meta):
     """(log w f, log w f_R) at x = log w; k: panel index (-1: below the first edge)."""
     m = meta[0]
     q = meta[1]
@@ -253,8 +266,8 @@ def _log_psi(x, k, a, b, edges, cf, cr, meta):
     t = min(1.0, max(-1.0, t))
     f = _clenshaw(t, cf[k])
     fr = _clenshaw(t, cr[k])
-    lf = math.log(f) + x if f > 0.0 else -math.inf
-    lr = math.log(fr) + x if fr > 0.0 else -math.inf
+    lf = math.log(f) + x + pan[k, 0] if f > 0.0 else -math.inf
+    lr = math.log(fr) + x + pan[k, 0] if fr > 0.0 else -math.inf
     return lf, lr
 
 
@@ -276,7 +289,16 @@ def _x_cut(logr, dim, s, lsig2, c, x_first, x_top):
     lo = -1700.0
     hi = x_top
     g = 0.5 * (math.sqrt(5.0) - 1.0)
-    a, b = lo, hi
+    # the kernel's part peaks at v* = r^2 / (D + 2); below x* (v < v*) both parts of the
+    # bound rise with x, so the maximum lies above x*. Searching only there keeps the golden
+    # section off the plateau v ~ s (tiny s), where the bound's values tie in floating point
+    a = lo
+    lv_star = 2.0 * logr - math.log(dim + 2.0)
+    if s > 0.0 and lv_star > math.log(s):
+        a = max(lo, min(hi, lv_star + math.log(-math.expm1(math.log(s) - lv_star)) - lsig2))
+    elif s == 0.0:
+        a = max(lo, min(hi, lv_star - lsig2))
+    b = hi
     for _ in range(200):
         c1 = b - g * (b - a)
         c2 = a + g * (b - a)
@@ -304,9 +326,106 @@ def _x_cut(logr, dim, s, lsig2, c, x_first, x_top):
 
 
 @nb.njit(cache=True)
-def _integrate(mode, logr, dim, s, lsig2, edges, cf, cr, meta, out):
+def _rest_negligible(mode, k, logr, dim, s, lsig2, edges, pan, acc):
+    """Whether the integrals from panel k up are below e^-40 of those so far: each is at most
+    the mass of f (or f_R) above the panel's left edge times the largest kernel value there
+    (v >= v(a_k); the CDF's kernel P(D/2, z) is at most 1)."""
+    if mode == 1:
+        return pan[k, 1] < acc[0] - 40.0
+    lv0 = _log_v(math.log(edges[k]), s, lsig2)
+    if logr > -math.inf:
+        la = max(lv0, 2.0 * logr - math.log(dim))  # argmax of v^-D/2 e^{-r^2/2v}
+        lb = max(lv0, 2.0 * logr - math.log(dim + 2.0))  # of v^-(D/2+1) e^{-r^2/2v}
+        k0 = -0.5 * dim * (_LOG2PI + la) - math.exp(2.0 * logr - _LOG2 - la)
+        k1 = -0.5 * dim * (_LOG2PI + lb) - math.exp(2.0 * logr - _LOG2 - lb) - lb
+    else:
+        k0 = -0.5 * dim * (_LOG2PI + lv0)
+        k1 = k0 - lv0
+    return (pan[k, 1] + k0 < acc[0] - 40.0 and pan[k, 1] + k1 < acc[1] - 40.0
+            and pan[k, 2] + k1 < acc[2] - 40.0)
+
+
+@nb.njit(cache=True)
+def _step(x, logr, dim, s, lsig2, m, mode):
+    """Gauss-Legendre block length at x = log w: short enough for the kernel's curvature
+    (z = r^2 / 2v) and for f's (w log w in the tail)."""
+    lv = _log_v(x, s, lsig2)
+    z = math.exp(2.0 * logr - _LOG2 - lv) if logr > -math.inf else 0.0
+    if mode == 1 and z > 0.5 * dim + 12.0 * math.sqrt(0.5 * dim) + 60.0:
+        z = 0.0  # P(D/2, z) = 1 to e^-60 there: log P is flat
+    w = math.exp(x)
+    kappa = z + 0.25 * abs(z - 0.5 * dim - 1.0) + 0.25 * dim + m + 2.0 \
+        + w * (1.0 + math.log1p(w))
+    return min(0.5, 1.0 / math.sqrt(kappa)), z
+
+
+@nb.njit(cache=True)
+def _block(mode, x, step, k, a, b, logr, dim, s, lsig2, edges, cf, cr, pan, meta, acc, top):
+    """Add the 10-point Gauss-Legendre rule on (x, x + step) to the channels ``acc``; returns
+    the largest and the last channel-0 log-integrand seen (``top`` updated)."""
+    last = -math.inf
+    for j in range(10):
+        xx = x + 0.5 * step * (_GL_X[j] + 1.0)
+        lw = math.log(0.5 * step * _GL_W[j])
+        lf, lr = _log_psi(xx, k, a, b, edges, cf, cr, pan, meta)
+        lvv = _log_v(xx, s, lsig2)
+        zz = math.exp(2.0 * logr - _LOG2 - lvv) if logr > -math.inf else 0.0
+        if mode == 1:
+            l0 = lf + log_gammainc_lower(0.5 * dim, zz)
+            acc[0] = _logaddexp(acc[0], lw + l0)
+        else:
+            lphi = -0.5 * dim * (_LOG2PI + lvv) - zz
+            l0 = lf + lphi
+            acc[0] = _logaddexp(acc[0], lw + l0)
+            acc[1] = _logaddexp(acc[1], lw + lf + lphi - lvv)
+            acc[2] = _logaddexp(acc[2], lw + lr + lphi - lvv)
+        top = max(top, l0)
+        last = l0
+    return top, last
+
+
+@nb.njit(cache=True)
+def _kernel_max(logr, dim, lv0, extra):
+    """max over v >= e^lv0 of log(v^-(D/2 + extra) e^{-r^2/2v} (2 pi)^-D/2)."""
+    lv = lv0
+    if logr > -math.inf:
+        lv = max(lv0, 2.0 * logr - math.log(dim + 2.0 * extra))
+    z = math.exp(2.0 * logr - _LOG2 - lv) if logr > -math.inf else 0.0
+    return -0.5 * dim * (_LOG2PI + lv) - z - extra * lv
+
+
+@nb.njit(cache=True)
+def _below_negligible(mode, x, logr, dim, s, lsig2, meta, acc):
+    """Whether the integrals over x' < x, below the first edge, are below e^-40 of ``acc``.
+
+    There ``w f`` and ``w f_R`` are known exactly: 0 and ``q^m w`` (q > 0), or ``m C w^m``
+    and ``C w^(m+1)`` (the stationary power law); each channel is at most that times the
+    largest kernel value over v >= s, integrated in x up to x."""
+    m = meta[0]
+    q = meta[1]
+    lv0 = math.log(s) if s > 0.0 else -math.inf
+    if lv0 == -math.inf and logr == -math.inf:
+        return False  # r = s = 0: the kernel is unbounded (the atom rule decides there)
+    k0 = _kernel_max(logr, dim, lv0, 0.0)
+    k1 = _kernel_max(logr, dim, lv0, 1.0)
+    if mode == 1:
+        return q > 0.0 or meta[3] + m * x < acc[0] - 40.0
+    if q > 0.0:  # channel 2 only: int q^m e^x' K1 dx' <= q^m e^x K1max
+        return meta[2] + x + k1 < acc[2] - 40.0
+    lc = meta[3]
+    return (lc + m * x + k0 < acc[0] - 40.0 and lc + m * x + k1 < acc[1] - 40.0
+            and lc + (m + 1.0) * x - math.log(m + 1.0) + k1 < acc[2] - 40.0)
+
+
+@nb.njit(cache=True)
+def _integrate(mode, logr, dim, s, lsig2, edges, cf, cr, pan, meta, out):
     """Log of the integrals over x = log w of the channels (mode 0: p, p/v, (W+R) p/v; mode
-    1: the CDF integrand) into ``out[0:3]``; online log-sum-exp over Gauss-Legendre rules."""
+    1: the CDF integrand) into ``out[0:3]``; online log-sum-exp over Gauss-Legendre rules.
+
+    The panels come first, upwards, until what is left above cannot matter
+    (:func:`_rest_negligible`); then the region below the first edge, downwards from it,
+    until what is left below cannot matter (:func:`_below_negligible`) or the kernel's own
+    cut (:func:`_x_cut`)."""
     m = meta[0]
     q = meta[1]
     npan = cf.shape[0]
@@ -314,7 +433,6 @@ def _integrate(mode, logr, dim, s, lsig2, edges, cf, cr, meta, out):
     acc = np.full(3, -math.inf)
     top = -math.inf  # largest channel-0 log-integrand, and its value at the table's end
     end = -math.inf
-    # the regions: k = -1 below the first edge, then the panels
     x_first = math.log(edges[0])
     if q > 0.0:
         x_lo = x_first + math.log(1e-300) if mode == 0 else x_first  # f_R = q^m down to 0
@@ -338,95 +456,84 @@ def _integrate(mode, logr, dim, s, lsig2, edges, cf, cr, meta, out):
     if logr > -math.inf:
         c = 1.0 if q > 0.0 else min(m, 1.0)
         x_lo = max(x_lo, _x_cut(logr, dim, s, lsig2, c, x_first, math.log(edges[npan])))
-    for k in range(-1, npan):
-        if k < 0:
-            xa = x_lo
-            xb = x_first
-            a = 0.0
-            b = edges[0]
-        else:
-            a = edges[k]
-            b = edges[k + 1]
-            xa = math.log(a)
-            xb = math.log(b)
-        x = max(xa, x_lo)
+    cut = False
+    for k in range(npan):
+        if acc[0] > -math.inf and _rest_negligible(mode, k, logr, dim, s, lsig2, edges, pan,
+                                                   acc):
+            cut = True
+            break
+        a = edges[k]
+        b = edges[k + 1]
+        xb = math.log(b)
+        x = max(math.log(a), x_lo)
         while x < xb:
-            lv = _log_v(x, s, lsig2)
-            z = math.exp(2.0 * logr - _LOG2 - lv) if logr > -math.inf else 0.0
+            step, z = _step(x, logr, dim, s, lsig2, m, mode)
             if z > 1e300 and mode == 0:  # e^-z: nothing to add, no step short enough to take
-                x = xb
                 break
-            w = math.exp(x)
-            if mode == 1 and z > 0.5 * dim + 12.0 * math.sqrt(0.5 * dim) + 60.0:
-                z = 0.0  # P(D/2, z) = 1 to e^-60 there: log P is flat
-            kappa = z + 0.25 * abs(z - 0.5 * dim - 1.0) + 0.25 * dim + m + 2.0 \
-                + w * (1.0 + math.log1p(w))
-            step = min(0.5, 1.0 / math.sqrt(kappa), xb - x)
-            for j in range(10):
-                xx = x + 0.5 * step * (_GL_X[j] + 1.0)
-                lw = math.log(0.5 * step * _GL_W[j])
-                lf, lr = _log_psi(xx, k, a, b, edges, cf, cr, meta)
-                lvv = _log_v(xx, s, lsig2)
-                zz = math.exp(2.0 * logr - _LOG2 - lvv) if logr > -math.inf else 0.0
-                if mode == 1:
-                    l0 = lf + log_gammainc_lower(0.5 * dim, zz)
-                    acc[0] = _logaddexp(acc[0], lw + l0)
-                else:
-                    lphi = -0.5 * dim * (_LOG2PI + lvv) - zz
-                    l0 = lf + lphi
-                    acc[0] = _logaddexp(acc[0], lw + l0)
-                    acc[1] = _logaddexp(acc[1], lw + lf + lphi - lvv)
-                    acc[2] = _logaddexp(acc[2], lw + lr + lphi - lvv)
-                top = max(top, l0)
-                end = l0
+            step = min(step, xb - x)
+            top, end = _block(mode, x, step, k, a, b, logr, dim, s, lsig2, edges, cf, cr, pan,
+                              meta, acc, top)
             x += step
-    for c in range(3):
-        out[c] = acc[c] if c < nch else -math.inf
-    if top > -math.inf and end > top - 40.0:
+    if not cut and top > -math.inf and end > top - 40.0:
         # the integrand is still large where the table of W ends: the radius lies beyond
         # the tabulated law (status 1; the callers return NaN and raise)
         for c in range(3):
             out[c] = math.nan
         return 1
+    # below the first edge, downwards
+    x = x_first
+    while x > x_lo:
+        if acc[0] > -math.inf and _below_negligible(mode, x, logr, dim, s, lsig2, meta, acc):
+            break
+        step, z = _step(x, logr, dim, s, lsig2, m, mode)
+        if z > 1e300 and mode == 0:
+            break  # further down the kernel only sharpens: e^-z
+        step = min(step, x - x_lo)
+        top, _ = _block(mode, x - step, step, -1, 0.0, edges[0], logr, dim, s, lsig2, edges,
+                        cf, cr, pan, meta, acc, top)
+        x -= step
+    for c in range(3):
+        out[c] = acc[c] if c < nch else -math.inf
     return 0
 
 
 @nb.njit(cache=True)
-def _point_logpdf_logh(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta, buf):
+def _point_logpdf_logh(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, pan, meta, buf):
     m = meta[0]
     q = meta[1]
     if r == 0.0 and s == 0.0 and q == 0.0 and not m > 0.5 * dim:
         return math.inf, -math.inf
     logr = math.log(r) if r > 0.0 else -math.inf
-    if _integrate(0, logr, dim, s, math.log(jump_var), edges, cf, cr, meta, buf) != 0:
+    if _integrate(0, logr, dim, s, math.log(jump_var), edges, cf, cr, pan, meta, buf) != 0:
         return math.nan, math.nan
     # where p underflows the table of W has ended: h is unknown (NaN; the score raises)
     return assemble(buf, logr, dim, s, jump_var, lam, diffusion, q, meta[2], math.nan)
 
 
 @nb.njit(cache=True, parallel=True)
-def gmix_logpdf_h(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta, logp_out, h_out):
+def gmix_logpdf_h(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, pan, meta, logp_out,
+                  h_out):
     """``log p`` and h at radii ``r`` (n,) for Gaussian amplitudes at one time."""
     for i in nb.prange(r.shape[0]):
         buf = np.empty(3)
-        a, b = _point_logpdf_logh(r[i], dim, s, jump_var, lam, diffusion, edges, cf, cr, meta,
-                                  buf)
+        a, b = _point_logpdf_logh(r[i], dim, s, jump_var, lam, diffusion, edges, cf, cr, pan,
+                                  meta, buf)
         logp_out[i] = a
         h_out[i] = math.exp(b)
 
 
 @nb.njit(cache=True, parallel=True)
-def gmix_log_h(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, meta, logh_out):
+def gmix_log_h(r, dim, s, jump_var, lam, diffusion, edges, cf, cr, pan, meta, logh_out):
     """``log h`` at radii ``r`` (n,)."""
     for i in nb.prange(r.shape[0]):
         buf = np.empty(3)
-        _, b = _point_logpdf_logh(r[i], dim, s, jump_var, lam, diffusion, edges, cf, cr, meta,
-                                  buf)
+        _, b = _point_logpdf_logh(r[i], dim, s, jump_var, lam, diffusion, edges, cf, cr, pan,
+                                  meta, buf)
         logh_out[i] = b
 
 
 @nb.njit(cache=True, parallel=True)
-def gmix_radial_cdf(r, dim, s, jump_var, edges, cf, cr, meta, out):
+def gmix_radial_cdf(r, dim, s, jump_var, edges, cf, cr, pan, meta, out):
     """``P(|Y| <= r)`` including the atom, at radii ``r`` (n,)."""
     atom = math.exp(meta[2])
     for i in nb.prange(r.shape[0]):
@@ -434,7 +541,7 @@ def gmix_radial_cdf(r, dim, s, jump_var, edges, cf, cr, meta, out):
         ri = r[i]
         total = atom_cdf(atom, s, ri, dim)
         if ri > 0.0:
-            if _integrate(1, math.log(ri), dim, s, math.log(jump_var), edges, cf, cr, meta,
+            if _integrate(1, math.log(ri), dim, s, math.log(jump_var), edges, cf, cr, pan, meta,
                           buf) != 0:
                 total = math.nan
             else:

@@ -31,6 +31,11 @@ class AmplitudeLaw:
         """The law's shape parameter as a float (``nu`` for Student-t; 0 for none)."""
         return 0.0
 
+    #: Version of the numerics of this law's transition laws (the renewal route's tables
+    #: of W): part of a ScoreTable's cache key from 2 on, so that tables built by older
+    #: code are rebuilt. Bump it when those numbers change.
+    laws_version = 1
+
     def cache_key(self):
         """A tuple naming the law and its parameters, e.g. ``("student-t", 5.0)``."""
         return (self.name,)

@@ -29,6 +29,9 @@ class Gaussian(AmplitudeLaw):
 
     name = "gaussian"
     code = 1
+    #: 2: the law of W in log-scaled panels down to e^-3000 (the score table's radial range
+    #: used to end early where the tabulated law of W did, at 1e-300)
+    laws_version = 2
 
     def laplace_m(self, u, jump_var):
         return np.exp(-jump_var * np.asarray(u, dtype=np.float64))

@@ -11,6 +11,7 @@ import numba as nb
 import numpy as np
 
 from .._forward import gaussian_row
+from .._laws import renewal_logpdf_h
 from .._mixture import mixture_logpdf_h
 from .._philox import stream_word, uniform_pair
 from .._seeding import philox_key
@@ -67,7 +68,10 @@ class GaussianMixture:
     transition law of the process with an extra Gaussian variance :math:`v_k q`,
     :math:`q = e^{-2\theta t}`. Its log density :math:`\log p_k` and radial factor
     :math:`h_k` (component score :math:`-(x - \mu_k e^{-\theta t}) h_k`) come from the
-    W-mixture quadrature of :mod:`levyscore._mixture` (closed form without jumps). Because V
+    W-mixture quadrature of :mod:`levyscore._mixture` (closed form without jumps), or for
+    Student-t and Gaussian amplitudes (route ``"renewal"``) from the renewal route's
+    quadrature over the law of W at time t, with ``s + v_k q`` as its Gaussian variance
+    (MATH.md section 11; one W-law table per distinct time, 0.1-2 s). Because V
     is linear in p (MATH.md section 3), the marginal generalized score is
 
     .. math::
@@ -183,8 +187,18 @@ class GaussianMixture:
                 raise ValueError("x must lie within the double range of the centres: "
                                  "x - mu_k e^{-theta t} overflows (|x| and |mu_k| near 1e308)")
             r = finite_row_norms(d)
-            mixture_logpdf_h(r, tt, self.dim, proc.theta, proc.diffusion, proc.jump_rate,
-                             proc.b ** 2, float(self._variances[k] * q), logp[k], h[k])
+            extra = float(self._variances[k] * q)
+            if proc.route == "renewal":  # one W-law table for all components (same time)
+                logp[k], h[k] = renewal_logpdf_h(proc, r, tt[:1], extra=extra)
+                bad = np.flatnonzero(np.isnan(logp[k]))
+                if bad.size:
+                    raise ValueError(
+                        f"x - mu_k e^(-theta t) with |.| = {float(r[bad[0]]):.6g} lies beyond "
+                        f"the radii where the law of W of {proc.amplitude!r} jumps is "
+                        "tabulated: outside the certified domain (docs/api.md, 'Domain')")
+            else:
+                mixture_logpdf_h(r, tt, self.dim, proc.theta, proc.diffusion, proc.jump_rate,
+                                 proc.b ** 2, extra, logp[k], h[k])
             logp[k] += math.log(self._weights[k])
         return logp, h, centres
 
@@ -202,7 +216,7 @@ class GaussianMixture:
             ``score(x, t)``: x of shape (..., D), scalar process time t > 0; returns an array
             with the shape of x.
         """
-        check_process(proc, self.dim, "the marginal score of a GaussianMixture target")
+        check_process(proc, self.dim)
         dim = self.dim
 
         def score(x, t):
@@ -235,7 +249,7 @@ class GaussianMixture:
 
     def marginal_logpdf(self, proc):
         """Callable ``logpdf(x, t)``: log density of the marginal, shape ``x.shape[:-1]``."""
-        check_process(proc, self.dim, "the marginal law of a GaussianMixture target")
+        check_process(proc, self.dim)
         dim = self.dim
 
         def logpdf(x, t):
