@@ -177,18 +177,15 @@ def test_mark_window_and_tail_against_mpmath():
                 assert abs(log_mark_tail(2, nu, y) - ref_t) < 1e-13 * max(1.0, abs(ref_t))
 
 
-@pytest.mark.parametrize("name,rows_min,cdf_tol,logpdf_tol", [
-    ("student-t", 90, 1e-10, 1e-9),  # measured 1.7e-11, 2.1e-10
-    ("gaussian", 49, 1e-13, 1e-9),  # measured 6.7e-15, 3.6e-11
-])
-def test_laws_match_the_fourier_references(name, rows_min, cdf_tol, logpdf_tol):
-    """All rows of one law in amplitude_reference.npz (Student-t nu = 3, 5, or Gaussian; D =
-    1, 2, 3; diffusion 0 and 1; t = 0.5, 2 (and 0.05); r = 0.3 to 6), absolute errors."""
-    ref = np.load(os.path.join(HERE, "reference", "amplitude_reference.npz"))
+def _reference_configurations(filename, name, rows_min):
+    """The rows of one law in a Fourier reference file, grouped by configuration: yields
+    (ref, (nu, dim, diffusion, t), row indices, the transition law at t, radii,
+    points (r, 0, ...)); one process (and W-table) per configuration, its radii together."""
+    ref = np.load(os.path.join(HERE, "reference", filename))
     rows = np.flatnonzero(ref["law"] == name)
     assert rows.size >= rows_min
     groups = {}
-    for i in rows:  # one process (and W-table) per configuration, its radii together
+    for i in rows:
         key = (float(ref["nu"][i]), int(ref["dim"][i]), float(ref["diffusion"][i]),
                float(ref["t"][i]))
         groups.setdefault(key, []).append(i)
@@ -197,10 +194,21 @@ def test_laws_match_the_fourier_references(name, rows_min, cdf_tol, logpdf_tol):
         proc = levyscore.JumpDiffusion(dim, theta=float(ref["theta"]), diffusion=diffusion,
                                        jump_rate=float(ref["jump_rate"]),
                                        jump_var=float(ref["jump_var"]), amplitude=amplitude)
-        law = proc.transition(t)
         r = ref["r"][idx]
         y = np.zeros((r.size, dim))
         y[:, 0] = r
+        yield ref, (nu, dim, diffusion, t), idx, proc.transition(t), r, y
+
+
+@pytest.mark.parametrize("name,rows_min,cdf_tol,logpdf_tol", [
+    ("student-t", 90, 1e-10, 1e-9),  # measured 1.7e-11, 2.1e-10
+    ("gaussian", 49, 1e-13, 1e-9),  # measured 6.7e-15, 3.6e-11
+])
+def test_laws_match_the_fourier_references(name, rows_min, cdf_tol, logpdf_tol):
+    """All rows of one law in amplitude_reference.npz (Student-t nu = 3, 5, or Gaussian; D =
+    1, 2, 3; diffusion 0 and 1; t = 0.5, 2 (and 0.05); r = 0.3 to 6), absolute errors."""
+    for ref, (nu, dim, diffusion, t), idx, law, r, y in _reference_configurations(
+            "amplitude_reference.npz", name, rows_min):
         assert np.abs(law.radial_cdf(r) - ref["cdf"][idx]).max() < cdf_tol, (nu, dim, t)
         assert np.abs(law.logpdf(y) - ref["logpdf"][idx]).max() < logpdf_tol, (nu, dim, t)
         if diffusion == 0.0:
@@ -217,24 +225,10 @@ def test_score_matches_the_fourier_references(name, tol):
     amplitudes against tests/mpmath_laws.py; tests/reference/make_amplitude_score_reference.py)
     at every row of one law (nu = 3, 5 or Gaussian; D = 1, 2, 3; diffusion 0 and 1; t = 0.5, 2;
     r = 0.3 to 6): relative error."""
-    ref = np.load(os.path.join(HERE, "reference", "amplitude_score_reference.npz"))
-    rows = np.flatnonzero(ref["law"] == name)
-    assert rows.size >= 48
-    groups = {}
-    for i in rows:
-        key = (float(ref["nu"][i]), int(ref["dim"][i]), float(ref["diffusion"][i]),
-               float(ref["t"][i]))
-        groups.setdefault(key, []).append(i)
-    for (nu, dim, diffusion, t), idx in groups.items():
-        amplitude = StudentT(nu) if name == "student-t" else Gaussian()
-        proc = levyscore.JumpDiffusion(dim, theta=float(ref["theta"]), diffusion=diffusion,
-                                       jump_rate=float(ref["jump_rate"]),
-                                       jump_var=float(ref["jump_var"]), amplitude=amplitude)
-        r = ref["r"][idx]
-        y = np.zeros((r.size, dim))
-        y[:, 0] = r
-        h = -proc.transition(t).score(y)[:, 0] / r
-        assert np.abs(h / ref["h"][idx] - 1.0).max() < tol, (nu, dim, diffusion, t)
+    for ref, config, idx, law, r, y in _reference_configurations(
+            "amplitude_score_reference.npz", name, 48):
+        h = -law.score(y)[:, 0] / r
+        assert np.abs(h / ref["h"][idx] - 1.0).max() < tol, config
 
 
 @pytest.mark.parametrize("lam", [0.4, 1.3, 5.0])
