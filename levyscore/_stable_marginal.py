@@ -211,6 +211,50 @@ def floor_node(logw):
 
 
 @nb.njit(cache=True)
+def walk_region(c, e, r2, dim, xs, logw, kfloor, g0):
+    """Where the walk over the Z-rule starts and what it must cover: the peak ``kbest`` of a
+    Gaussian proxy (the marginal with W replaced by its mean, variance ``c + e Z``) and the
+    nodes ``[klo, khi]`` within e^-30 of it (``g0`` is scratch).
+
+    Below the peak the integrand can be bimodal (a large r explained either by a large Z or
+    by the W-tail at Z near its mode): the walk goes down at least to kfloor, where Z f_Z
+    itself is e^-60 below its maximum (:func:`floor_node`). Under that f_Z falls
+    super-exponentially, the inner law grows at most like a power of 1/Z, and the walk stops
+    once the integrand is e^-25 below its maximum."""
+    n = xs.shape[0]
+    best = -math.inf
+    kbest = 0
+    for k in range(n):
+        v = c + e * math.exp(xs[k])
+        g = logw[k] - 0.5 * dim * math.log(v) - r2 / (2.0 * v)
+        g0[k] = g
+        if g > best:
+            best = g
+            kbest = k
+    klo = kbest
+    while klo > 0 and g0[klo - 1] > best - _REGION:
+        klo -= 1
+    klo = min(klo, kfloor)
+    khi = kbest
+    while khi < n - 1 and g0[khi + 1] > best - _REGION:
+        khi += 1
+    return kbest, klo, khi
+
+
+@nb.njit(cache=True)
+def walk_total(g0, g1, lo, hi):
+    """(log p, h) from the walked nodes ``lo..hi``: log-sum-exp of p's and h p's terms."""
+    logp = -math.inf
+    lognum = -math.inf
+    for k in range(lo, hi + 1):
+        logp = _logaddexp(logp, g0[k])
+        lognum = _logaddexp(lognum, g1[k])
+    if logp == -math.inf:
+        return logp, 0.0
+    return logp, math.exp(lognum - logp)
+
+
+@nb.njit(cache=True)
 def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloor, buf, g0, g1,
                     yg, lw0, lw1, work, nested):
     """(log p, h) of the marginal at radius r and clock time t (module docstring).
@@ -228,27 +272,7 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloo
     c = s + 2.0 * b2 * m * om  # mean variance of Y_t
     r2 = r * r
     n = xs.shape[0]
-    best = -math.inf
-    kbest = 0
-    for k in range(n):  # Gaussian proxy: the marginal with W replaced by its mean
-        v = c + e * math.exp(xs[k])
-        g = logw[k] - 0.5 * dim * math.log(v) - r2 / (2.0 * v)
-        g0[k] = g
-        if g > best:
-            best = g
-            kbest = k
-    klo = kbest
-    while klo > 0 and g0[klo - 1] > best - _REGION:
-        klo -= 1
-    # Below the peak the integrand can be bimodal (a large r explained either by a large Z or
-    # by the W-tail at Z near its mode): walk down at least to kfloor, where Z f_Z itself is
-    # e^-60 below its maximum (:func:`floor_node`). Under that f_Z falls super-exponentially,
-    # the inner law grows at most like a power of 1/Z, and the walk stops once the integrand
-    # is e^-25 below its maximum.
-    klo = min(klo, kfloor)
-    khi = kbest
-    while khi < n - 1 and g0[khi + 1] > best - _REGION:
-        khi += 1
+    kbest, klo, khi = walk_region(c, e, r2, dim, xs, logw, kfloor, g0)
     max0 = -math.inf
     max1 = -math.inf
     lo = kbest
@@ -289,14 +313,7 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloo
             if not inside and a0 < max0 - _TAIL and a1 < max1 - _TAIL:
                 break
             k += direction
-    logp = -math.inf
-    lognum = -math.inf
-    for k in range(lo, hi + 1):
-        logp = _logaddexp(logp, g0[k])
-        lognum = _logaddexp(lognum, g1[k])
-    if logp == -math.inf:
-        return logp, 0.0
-    return logp, math.exp(lognum - logp)
+    return walk_total(g0, g1, lo, hi)
 
 
 @nb.njit(cache=True, parallel=True)

@@ -23,14 +23,13 @@ import math
 import numba as nb
 import numpy as np
 
-from ._mixture import _logaddexp
+from ._stable_marginal import walk_region, walk_total
 from ._wgauss import _point_logpdf_logh as _gauss_point
 from ._wmixture import _point_logpdf_logh as _wtable_point
 
 __all__ = ["renewal_marginal_logpdf_h", "law_arrays"]
 
 _TAIL = 25.0  # as in levyscore._stable_marginal
-_REGION = 30.0
 
 #: The two kinds of tables of W (the kernel's ``kind``).
 KIND_WTABLE = 0
@@ -70,22 +69,7 @@ def _point(kind, r, dim, s, q, m, jump_var, lam, diffusion, vdata, xs, logw, kfl
     c = s + jump_var * m * (1.0 - q)  # mean variance of Y_t (E W = m (1 - q) sigma_A^2)
     r2 = r * r
     n = xs.shape[0]
-    best = -math.inf
-    kbest = 0
-    for k in range(n):  # Gaussian proxy: W replaced by its mean
-        v = c + e * math.exp(xs[k])
-        g = logw[k] - 0.5 * dim * math.log(v) - r2 / (2.0 * v)
-        g0[k] = g
-        if g > best:
-            best = g
-            kbest = k
-    klo = kbest
-    while klo > 0 and g0[klo - 1] > best - _REGION:
-        klo -= 1
-    klo = min(klo, kfloor)  # the integrand can be bimodal below the peak (Laplace module)
-    khi = kbest
-    while khi < n - 1 and g0[khi + 1] > best - _REGION:
-        khi += 1
+    kbest, klo, khi = walk_region(c, e, r2, dim, xs, logw, kfloor, g0)
     max0 = -math.inf
     max1 = -math.inf
     lo = kbest
@@ -111,14 +95,7 @@ def _point(kind, r, dim, s, q, m, jump_var, lam, diffusion, vdata, xs, logw, kfl
             if not inside and a0 < max0 - _TAIL and a1 < max1 - _TAIL:
                 break
             k += direction
-    logp = -math.inf
-    lognum = -math.inf
-    for k in range(lo, hi + 1):
-        logp = _logaddexp(logp, g0[k])
-        lognum = _logaddexp(lognum, g1[k])
-    if logp == -math.inf:
-        return logp, 0.0
-    return logp, math.exp(lognum - logp)
+    return walk_total(g0, g1, lo, hi)
 
 
 @nb.njit(cache=True, parallel=True)
