@@ -49,28 +49,12 @@ _RATIO = 1.5  # largest b / a of a panel
 _NODES = np.cos(np.pi * np.arange(_N, -1, -1) / _N)  # Lobatto, ascending on [-1, 1]
 _VINV = np.linalg.inv(_cheb.chebvander(_NODES, _N))
 _INT = np.stack([_cheb.chebint(np.eye(_N + 1)[k], lbnd=-1) for k in range(_N + 1)], axis=1)
+_INT_VINV = _INT @ _VINV  # node values of f -> antiderivative's Chebyshev coefficients
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
 _LOG2PI = math.log(2.0 * math.pi)
 _LOG2 = math.log(2.0)
 _LOG_END = -3000.0  # the table of W ends where w f and w f_R fall below e^_LOG_END
 _RIGHT_CUT = 800.0  # the quadrature stops where the integrand falls this far below its peak
-
-
-@nb.njit(cache=True)
-def _cheb_at(t, c):
-    """Chebyshev series c at the points t (1-D): numpy's chebval, without its overhead."""
-    out = np.empty(t.shape[0])
-    for i in range(t.shape[0]):
-        out[i] = _clenshaw(t[i], c)
-    return out
-
-
-def _in_units(x, ls):
-    """Values x >= 0 in units of e^ls (no 0 * inf where x = 0 and e^-ls overflows)."""
-    out = np.zeros(x.shape)
-    pos = x > 0.0
-    out[pos] = np.exp(np.log(x[pos]) - ls)
-    return out
 
 
 def _edges(q, m):
@@ -132,67 +116,10 @@ class GaussWLaw:
         self.m, self.q = m, q
         self.logc = -np.euler_gamma * m - math.lgamma(m + 1.0)
         edges = _edges(q, m)
-        P = edges.shape[0] - 1
-        cf = np.zeros((P, _N + 1))
-        cr = np.zeros((P, _N + 1))
-        ls = np.zeros(P)  # log scale of each panel: f = e^ls * (its Chebyshev series)
-        Fa = q ** m if q > 0.0 else math.exp(self.logc)  # F at the first edge (q, or 1)
-        cI = np.zeros((P, _N + 2))  # antiderivative of f on each panel, 0 at its left edge
-        self._edges, self._cI, self._ls = edges, cI, ls
+        fa0 = q ** m if q > 0.0 else math.exp(self.logc)  # F at the first edge (q, or 1)
         atom = q ** m if q > 0.0 else 0.0
-        last = P
-        for k in range(P):
-            a, b = edges[k], edges[k + 1]
-            if k > 0:
-                # the far tail falls like exp(-w log(w/m)), far below the smallest double:
-                # a panel whose values came out below 1e-50 moves the next one's scale
-                prev = float(np.max(np.abs(_cheb_at(_NODES, cf[k - 1]))
-                                    + np.abs(_cheb_at(_NODES, cr[k - 1]))))
-                ls[k] = ls[k - 1] + (math.log(prev) if 0.0 < prev < 1e-50 else 0.0)
-            half = 0.5 * (b - a)
-            w = a + half * (_NODES + 1.0)
-            shifted = w - q
-            inside = shifted >= a
-            rows = np.zeros((_N + 1, _N + 1))
-            if inside.any():
-                t = (shifted[inside] - a) / half - 1.0
-                rows[inside] = half * (_cheb.chebvander(t, _N + 1) @ _INT @ _VINV)
-            # F jumps at 0 (the atom): the panel's first node takes F's right limit there, its
-            # last node the left limit (f jumps at the edges w = q, 1, ...)
-            tol = 1e-13 * b  # rounding of the node positions, relative to the panel
-            lag1 = w - 1.0
-            lag1[np.abs(lag1) < tol] = 0.0
-            shifted[np.abs(shifted) < tol] = 0.0
-            # F(w - q) - F(w - 1) = atom [w - 1 < 0 <= w - q] + the integral of f over the
-            # window (w - 1, w - q): summed panel by panel, never as a difference of two
-            # values of F near 1 (which would leave no digit of f in the tail)
-            at = np.where((lag1 < 0.0) & (shifted >= 0.0), atom, 0.0)
-            # at the panel's last node take left limits (w - 1 = 0- keeps the atom in the
-            # window, w - q = 0- has not reached it); the first node takes right limits
-            if lag1[-1] == 0.0 and shifted[-1] > 0.0:
-                at[-1] = atom
-            if shifted[-1] == 0.0:
-                at[-1] = 0.0
-            known = _in_units(at, ls[k]) + self._window(lag1, np.minimum(shifted, a), k)
-            mat = np.diag(w) - m * rows
-            f = np.linalg.solve(mat, m * known)
-            c = _VINV @ f
-            cf[k] = c
-            cI[k] = half * (_INT @ c)
-            # f_{W+R}(w) = F(w) - F(w - 1) = atom [w - 1 < 0] + integral of f over (w - 1, w)
-            at_r = np.where(lag1 < 0.0, atom, 0.0)
-            if lag1[-1] == 0.0:
-                at_r[-1] = atom  # left limit at the last node (w = 1)
-            fr = (_in_units(at_r, ls[k]) + self._window(lag1, np.full_like(w, a), k)
-                  + _cheb_at(_NODES, cI[k]))
-            cr[k] = _VINV @ fr
-            Fa += math.exp(ls[k]) * _clenshaw(1.0, cI[k])
-            # the end: w f and w f_R both below e^_LOG_END (f alone vanishes in gaps such as
-            # (3, 4q)), or the cap
-            size = float(np.max(w * (np.abs(f) + np.abs(fr))))
-            if a > 1.0 and (size == 0.0 or math.log(size) + ls[k] < _LOG_END):
-                last = k + 1
-                break
+        cf, cr, ls, last, Fa = _solve_panels(m, q, self.logc, atom, fa0, edges, _NODES, _VINV,
+                                             _INT, _INT_VINV)
         self.edges = edges[:last + 1].copy()
         self.cf = cf[:last].copy()
         self.cr = cr[:last].copy()
@@ -203,7 +130,7 @@ class GaussWLaw:
         half = 0.5 * np.diff(self.edges)
         for col, c in ((1, self.cf), (2, self.cr)):
             ints = half[:, None] * (_INT @ c.T).T  # antiderivatives on [-1, 1]
-            mass = np.array([_clenshaw(1.0, ints[k]) for k in range(last)])
+            mass = ints.sum(axis=1)  # at t = 1, where every T_j is 1
             logm = np.where(mass > 0.0, np.log(np.maximum(mass, 1e-300)), -np.inf) + pan[:, 0]
             pan[:, col] = np.logaddexp.accumulate(logm[::-1])[::-1]
         self.pan = pan
@@ -211,35 +138,156 @@ class GaussWLaw:
         lq = m * math.log(q) if q > 0.0 else -math.inf
         self.meta = np.array([m, q, lq, self.logc])
 
-    def _window(self, z1, z2, k):
-        """The integral of f over (z1, z2) (arrays, z2 <= left edge of panel k) in panel k's
-        units (``e^ls[k]``), from the solved panels below k and the analytic part below the
-        first edge; 0 where z2 <= z1."""
-        z1 = np.maximum(np.asarray(z1, dtype=np.float64), 0.0)
-        z2 = np.asarray(z2, dtype=np.float64)
-        out = np.zeros(z1.shape)
-        e0 = self._edges[0]
-        ref = self._ls[k]
-        if self.q == 0.0 and ref == 0.0:  # stationary: F = C w^m below the first edge (w = 1)
-            lo = np.minimum(z1, e0)
-            hi = np.minimum(np.maximum(z2, lo), e0)
-            c = math.exp(self.logc)
-            out += c * (hi ** self.m - lo ** self.m)
-        if k == 0:
-            return out
-        j_lo = max(int(np.searchsorted(self._edges, z1.min(), side="right")) - 1, 0)
-        j_hi = min(int(np.searchsorted(self._edges, z2.max(), side="left")), k)
-        for j in range(j_lo, j_hi):
-            a, b = self._edges[j], self._edges[j + 1]
-            lo = np.clip(z1, a, b)
-            hi = np.clip(z2, a, b)
-            use = hi > lo
-            if use.any():
-                t1 = 2.0 * (lo[use] - a) / (b - a) - 1.0
-                t2 = 2.0 * (hi[use] - a) / (b - a) - 1.0
-                part = _cheb_at(t2, self._cI[j]) - _cheb_at(t1, self._cI[j])
-                out[use] += part if self._ls[j] == ref else part * math.exp(self._ls[j] - ref)
-        return out
+
+@nb.njit(cache=True)
+def _solve_panels(m, q, logc, atom, fa0, edges, nodes, vinv, integ, integ_vinv):
+    """Solve the delay equation panel by panel (module docstring), from the first edge up.
+
+    Returns ``(cf, cr, ls, last, F)``: the Chebyshev coefficients of f and f_{W+R} on the
+    panels ``0 .. last - 1``, their log scales (f = e^ls * series), and F at the last edge.
+    """
+    n1 = nodes.shape[0]
+    P = edges.shape[0] - 1
+    cf = np.zeros((P, n1))
+    cr = np.zeros((P, n1))
+    cI = np.zeros((P, n1 + 1))  # antiderivative of f on each panel, 0 at its left edge
+    ls = np.zeros(P)
+    Fa = fa0
+    last = P
+    w = np.empty(n1)
+    shifted = np.empty(n1)
+    lag1 = np.empty(n1)
+    hi = np.empty(n1)
+    lo_a = np.empty(n1)
+    known = np.empty(n1)
+    fr = np.empty(n1)
+    mat = np.empty((n1, n1))
+    tk = np.empty(n1 + 2)
+    for k in range(P):
+        a = edges[k]
+        b = edges[k + 1]
+        if k > 0:
+            # the far tail falls like exp(-w log(w/m)), far below the smallest double:
+            # a panel whose values came out below 1e-50 moves the next one's scale
+            prev = 0.0
+            for i in range(n1):
+                prev = max(prev, abs(_clenshaw(nodes[i], cf[k - 1]))
+                           + abs(_clenshaw(nodes[i], cr[k - 1])))
+            ls[k] = ls[k - 1] + (math.log(prev) if 0.0 < prev < 1e-50 else 0.0)
+        half = 0.5 * (b - a)
+        tol = 1e-13 * b  # rounding of the node positions, relative to the panel
+        for i in range(n1):
+            w[i] = a + half * (nodes[i] + 1.0)
+            shifted[i] = w[i] - q
+            lag1[i] = w[i] - 1.0
+        # the rows of the implicit part: F(w - q) - F(a) for w - q inside the panel is the
+        # integral of the interpolant of f, linear in f's node values
+        for i in range(n1):
+            for j in range(n1):
+                mat[i, j] = 0.0
+            if shifted[i] >= a:
+                t = (shifted[i] - a) / half - 1.0
+                tk[0] = 1.0
+                tk[1] = t
+                for j in range(2, n1 + 1):
+                    tk[j] = 2.0 * t * tk[j - 1] - tk[j - 2]
+                for j in range(n1):
+                    acc = 0.0
+                    for l in range(n1 + 1):
+                        acc += tk[l] * integ_vinv[l, j]
+                    mat[i, j] = -m * half * acc
+            mat[i, i] += w[i]
+            if abs(lag1[i]) < tol:
+                lag1[i] = 0.0
+            if abs(shifted[i]) < tol:
+                shifted[i] = 0.0
+        # F(w - q) - F(w - 1) = atom [w - 1 < 0 <= w - q] + the integral of f over the window
+        # (w - 1, w - q): summed panel by panel, never as a difference of two values of F
+        # near 1 (which would leave no digit of f in the tail). The panel's first node takes
+        # right limits, its last node left limits (f jumps at the edges w = q, 1, ...)
+        for i in range(n1):
+            at = atom if (lag1[i] < 0.0 and shifted[i] >= 0.0) else 0.0
+            if i == n1 - 1:
+                if lag1[i] == 0.0 and shifted[i] > 0.0:
+                    at = atom
+                if shifted[i] == 0.0:
+                    at = 0.0
+            hi[i] = min(shifted[i], a)
+            known[i] = _unit(at, ls[k])
+        _window(lag1, hi, k, edges, cI, ls, q, m, logc, known)
+        for i in range(n1):
+            known[i] *= m
+        f = np.linalg.solve(mat, known)
+        for j in range(n1):
+            acc = 0.0
+            for i in range(n1):
+                acc += vinv[j, i] * f[i]
+            cf[k, j] = acc
+        for j in range(n1 + 1):
+            acc = 0.0
+            for i in range(n1):
+                acc += integ[j, i] * cf[k, i]
+            cI[k, j] = half * acc
+        # f_{W+R}(w) = F(w) - F(w - 1) = atom [w - 1 < 0] + integral of f over (w - 1, w)
+        for i in range(n1):
+            at = atom if lag1[i] < 0.0 else 0.0
+            if i == n1 - 1 and lag1[i] == 0.0:
+                at = atom  # left limit at the last node (w = 1)
+            fr[i] = _unit(at, ls[k])
+            lo_a[i] = a
+        _window(lag1, lo_a, k, edges, cI, ls, q, m, logc, fr)
+        for i in range(n1):
+            fr[i] += _clenshaw(nodes[i], cI[k])
+        size = 0.0
+        for j in range(n1):
+            acc = 0.0
+            for i in range(n1):
+                acc += vinv[j, i] * fr[i]
+            cr[k, j] = acc
+        for i in range(n1):
+            size = max(size, w[i] * (abs(f[i]) + abs(fr[i])))
+        Fa += math.exp(ls[k]) * _clenshaw(1.0, cI[k])
+        # the end: w f and w f_R both below e^_LOG_END (f alone vanishes in gaps such as
+        # (3, 4q)), or the cap
+        if a > 1.0 and (size == 0.0 or math.log(size) + ls[k] < _LOG_END):
+            last = k + 1
+            break
+    return cf, cr, ls, last, Fa
+
+
+@nb.njit(cache=True)
+def _unit(x, ls):
+    """x >= 0 in units of e^ls (no 0 * inf where x = 0 and e^-ls overflows)."""
+    return math.exp(math.log(x) - ls) if x > 0.0 else 0.0
+
+
+@nb.njit(cache=True)
+def _window(z1, z2, k, edges, cI, ls, q, m, logc, out):
+    """Add to ``out`` the integral of f over (z1, z2) (arrays, z2 <= left edge of panel k) in
+    panel k's units (``e^ls[k]``), from the solved panels below k and the analytic part
+    below the first edge; nothing where z2 <= z1."""
+    e0 = edges[0]
+    ref = ls[k]
+    for i in range(z1.shape[0]):
+        lo = max(z1[i], 0.0)
+        top = z2[i]
+        if q == 0.0 and ref == 0.0:  # stationary: F = C w^m below the first edge (w = 1)
+            l0 = min(lo, e0)
+            h0 = min(max(top, l0), e0)
+            out[i] += math.exp(logc) * (h0 ** m - l0 ** m)
+        if k == 0 or top <= lo:
+            continue
+        j = max(np.searchsorted(edges, lo, side="right") - 1, 0)
+        while j < k and edges[j] < top:
+            a = edges[j]
+            b = edges[j + 1]
+            l1 = min(max(lo, a), b)
+            h1 = min(max(top, a), b)
+            if h1 > l1:
+                part = (_clenshaw(2.0 * (h1 - a) / (b - a) - 1.0, cI[j])
+                        - _clenshaw(2.0 * (l1 - a) / (b - a) - 1.0, cI[j]))
+                out[i] += part if ls[j] == ref else part * math.exp(ls[j] - ref)
+            j += 1
 
 
 # -- evaluation (Numba) ------------------------------------------------------------------------
