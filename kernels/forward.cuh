@@ -7,6 +7,7 @@
 
 #include "common.cuh"
 #include "philox.cuh"
+#include "ziggurat.cuh"
 
 namespace levyscore {
 
@@ -98,12 +99,14 @@ LS_HD inline double gaussian_mark() {
 }
 
 // Numba twin: levyscore.amplitudes.student_t.student_t_mark
-// M / sigma_A**2 = ((nu - 2) / 2) / G, G ~ Gamma(nu / 2) by Marsaglia-Tsang. Jumps 2p and 2p + 1
-// share block base = (p mod 2**20) * MARK_BLOCKS of the mark stream cm: its Box-Muller pair
-// gives the first attempt's normal of jump 2p (cosine) and of jump 2p + 1 (sine, carried in
-// *spare); the first attempt's acceptance uniform is the jump's own u_mark. Retry k >= 1 of
-// jump j reads its acceptance uniform from block base + 1 + (j mod 2) MARK_BLOCKS / 2 +
-// 2 (k - 1) and its normal from the next block.
+// M / sigma_A**2 = ((nu - 2) / 2) / G, G ~ Gamma(nu / 2) by Marsaglia-Tsang with ziggurat
+// normals (ziggurat.cuh). Jumps 2p and 2p + 1 share block base = (p mod 2**20) * MARK_BLOCKS
+// of the mark stream cm: words 0, 1 are the candidate of jump 2p's first normal, words 2, 3
+// that of jump 2p + 1, evaluated by jump 2p and carried in *spare (+inf when it needs the
+// slow path, which jump 2p + 1 runs). The first attempt's acceptance uniform is the jump's
+// own u_mark. Everything else jump j reads (the slow path, then each retry: a candidate in
+// words 0, 1 and the acceptance uniform in words 2, 3 of one block) comes in order from
+// blocks base + 1 + (j mod 2) MARK_BLOCKS / 2, ...
 LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c1, ls_u32 cm,
                                    ls_i64 j, ls_u32 k0, ls_u32 k1, double* spare) {
     double a = 0.5 * nu;
@@ -112,27 +115,36 @@ LS_HD inline double student_t_mark(double nu, double u_mark, ls_u32 c0, ls_u32 c
     ls_u64 jj = (ls_u64)j;
     ls_u32 odd = (ls_u32)(jj & 1ull);
     ls_u32 base = ((ls_u32)((jj >> 1) & 0xFFFFFull)) * MARK_BLOCKS;
-    double u1, u2, x, v, unused;
+    ls_u32 block = base + 1u + odd * (MARK_BLOCKS / 2u);
+    ls_u32 w0, w1, w2, w3;
+    double x, v;
     if (odd == 0u) {
-        uniform_pair(c0, c1, cm, base, k0, k1, &u1, &u2);
-        double rad = sqrt(-2.0 * log(u1));
-        double ang = TWO_PI * u2;
-        x = rad * cos(ang);
-        *spare = rad * sin(ang);
+        philox4x32_10(c0, c1, cm, base, k0, k1, &w0, &w1, &w2, &w3);
+        x = ziggurat_fast(w0, w1);
+        if (x == ls_inf()) {
+            x = ziggurat_slow(w0, w1, c0, c1, cm, &block, k0, k1);
+        }
+        *spare = ziggurat_fast(w2, w3);
     } else {
         x = *spare;
+        if (x == ls_inf()) {
+            philox4x32_10(c0, c1, cm, base, k0, k1, &w0, &w1, &w2, &w3);
+            x = ziggurat_slow(w2, w3, c0, c1, cm, &block, k0, k1);
+        }
     }
-    ls_u32 block = base + 1u + odd * (MARK_BLOCKS / 2u);
     double u = u_mark;
     while (true) {
         v = marsaglia_tsang_cube(x, u, c, d);
         if (v > 0.0) {
             break;
         }
-        uniform_pair(c0, c1, cm, block, k0, k1, &u, &unused);
-        uniform_pair(c0, c1, cm, block + 1u, k0, k1, &u1, &u2);
-        x = sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
-        block += 2u;
+        philox4x32_10(c0, c1, cm, block, k0, k1, &w0, &w1, &w2, &w3);
+        block += 1u;
+        u = uniform_from_words(w2, w3);
+        x = ziggurat_fast(w0, w1);
+        if (x == ls_inf()) {
+            x = ziggurat_slow(w0, w1, c0, c1, cm, &block, k0, k1);
+        }
     }
     return (a - 1.0) / (d * v);
 }

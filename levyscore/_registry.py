@@ -379,7 +379,8 @@ KERNELS = (
     ),
     KernelInfo(
         "forward_law", _forward._forward_kernel,
-        ("jump_mixing", "draw_mark", "laplace_mark", "gaussian_mark", "student_t_mark"),
+        ("jump_mixing", "draw_mark", "laplace_mark", "gaussian_mark", "student_t_mark",
+         "ziggurat_candidate", "ziggurat_fast", "ziggurat_slow"),
         "forward.cuh", "forward.cu", ("f64", "f32"),
         _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* has_x0:i64 t:f64* t_per_row:i64 theta:f64 "
            "diffusion:f64 jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 "
@@ -391,7 +392,8 @@ KERNELS = (
               "for m = 64, a random walk of ~50 ulps. Gaussian marks are "
               "exactly 1 (W is a sum of dampings: at most the Laplace error). A Student-t "
               "mark (nu/2 - 1)/G takes G from the Marsaglia-Tsang sampler (shape nu/2 >= "
-              "1.25: no boost, a Box-Muller normal and v**3, a few ulps, as gamma_variate "
+              "1.25: no boost, a ziggurat normal (exact products of table entries; an exp "
+              "or log only on its slow path) and v**3, a few ulps, as gamma_variate "
               "above shape 1); W is a sum of positive terms, so its relative error is at most "
               "the worst term's, heavy-tailed marks or not, except that the largest marks "
               "come from v = 1 + c x near 0, where the cancellation multiplies the error of "

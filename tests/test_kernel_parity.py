@@ -608,9 +608,19 @@ def test_bessel_tables_match_numba_bit_for_bit():
         assert_bits(got, np.asarray(want, dtype=np.float64).ravel(), name)
 
 
+def test_ziggurat_tables_match_numba_bit_for_bit():
+    from levyscore import _ziggurat_tables as zt
+
+    text = (_gpu.kernels_dir() / "ziggurat_tables.cuh").read_text()
+    for name in ("ZIG_X", "ZIG_F"):
+        got = _table(text, name)
+        assert got.shape == (257,), name
+        assert_bits(got, getattr(zt, name), name)
+
+
 def test_scalar_constants_match_numba():
     """Named float constants of the .cuh files equal their Numba values bit for bit."""
-    from levyscore import _bessel
+    from levyscore import _bessel, _ziggurat
 
     text = "".join(p.read_text() for p in sorted(_gpu.kernels_dir().glob("*.cuh")))
     consts = dict(re.findall(r"constexpr double (\w+) = ([-+0-9.eE]+);", text))
@@ -623,7 +633,7 @@ def test_scalar_constants_match_numba():
         "X_SWITCH_LOG": _bessel._X_SWITCH_LOG, "K1K0_LO": _bessel._K1K0_LO,
         "K1K0_HI": _bessel._K1K0_HI, "NU_MAX": _bessel.NU_MAX,
         "LOG2PI": _closed_form._LOG2PI, "LOG2": _closed_form._LOG2,
-        "DAMPING_FLOOR": _forward._DAMPING_FLOOR,
+        "DAMPING_FLOOR": _forward._DAMPING_FLOOR, "ZIG_R": _ziggurat.ZIG_R,
     }
     assert set(consts) == set(numba_values)
     for name, value in numba_values.items():

@@ -11,18 +11,20 @@ import numba as nb
 import numpy as np
 from scipy import special
 
-from .._philox import marsaglia_tsang_cube, uniform_pair
+from .._philox import marsaglia_tsang_cube, philox4x32_10, uniform_from_words
+from .._ziggurat import ZIG_NONE, ziggurat_fast, ziggurat_slow
 from .._validation import check_real
 from ._base import AmplitudeLaw
 
 __all__ = ["StudentT", "student_t_mark", "MARK_BLOCKS"]
 
 #: Philox blocks reserved per pair of jumps on the mark stream (see :func:`student_t_mark`):
-#: each jump's retries of the Marsaglia-Tsang sampler read 2 blocks and each attempt accepts
-#: with probability > 0.95 for shape nu/2 > 1, so the 1023 retries a jump has room for are
-#: never exhausted in practice (probability < 1e-1300).
+#: each jump has MARK_BLOCKS/2 - 1 = 2047 blocks for what its first attempt does not cover
+#: (a normal finished by the ziggurat's slow path, retries of the Gamma sampler). Every block
+#: read ends the mark with probability above 0.9 (the ziggurat's tail or wedge test, or an
+#: attempt that accepts with probability > 0.95 for shape nu/2 > 1), so the region is never
+#: exhausted in practice (probability < 1e-2000).
 MARK_BLOCKS = 4096
-_TWO_PI = 2.0 * math.pi
 
 
 @nb.njit(cache=True)
@@ -30,22 +32,24 @@ def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1, spare):
     """``M / sigma_A^2 = ((nu - 2)/2) / G``, G ~ Gamma(nu/2), for jump j of a sample.
 
     G by Marsaglia & Tsang (2000) (shape nu/2 > 1, so no boost;
-    :func:`levyscore._philox.marsaglia_tsang_cube`), arranged so that an accepted
-    first attempt (probability > 0.95) costs half a Philox block: jumps 2p and 2p + 1 share
-    block ``base = (p mod 2**20) * MARK_BLOCKS`` of the mark stream ``cm``, whose Box-Muller
-    pair gives the first attempt's normal of jump 2p (cosine branch) and of jump 2p + 1
-    (sine branch, carried over in ``spare``; the two are independent normals). The first
-    attempt's acceptance uniform is the jump's own uniform ``u_mark``. Retry k >= 1 of jump j
-    reads its acceptance uniform from block ``base + 1 + (j mod 2) MARK_BLOCKS/2 + 2(k - 1)``
-    and its normal from the next block, so each jump has its own counters and the block
-    index fits the 32-bit counter word (a sample draws far fewer than 2**21 jumps:
+    :func:`levyscore._philox.marsaglia_tsang_cube`), whose normals are ziggurat variates
+    (:mod:`levyscore._ziggurat`). Jumps 2p and 2p + 1 share block
+    ``base = (p mod 2**20) * MARK_BLOCKS`` of the mark stream ``cm``: its words 0, 1 are the
+    ziggurat candidate of jump 2p's first attempt and words 2, 3 that of jump 2p + 1. Jump 2p
+    evaluates both; jump 2p + 1's normal travels in ``spare``, or :data:`ZIG_NONE` when its
+    candidate needs the slow path, which jump 2p + 1 then runs itself. The first attempt's
+    acceptance uniform is the jump's own ``u_mark``. Everything else jump j reads (the
+    ziggurat's slow path, then each retry: a candidate in words 0, 1 and the acceptance
+    uniform in words 2, 3 of one block) comes in order from its own blocks
+    ``base + 1 + (j mod 2) MARK_BLOCKS/2, ...``, so each jump has its own counters and the
+    block index fits the 32-bit counter word (a sample draws far fewer than 2**21 jumps:
     ``levyscore._forward.MAX_EXPECTED_JUMPS`` = 1e6 caps their mean).
 
     Returns
     -------
     mark : float
     spare : float
-        The sine-branch normal for jump j + 1 (``spare`` unchanged for odd j).
+        Jump j + 1's first normal, or ``ZIG_NONE`` (``spare`` unchanged for odd j).
     """
     a = 0.5 * nu
     d = a - 1.0 / 3.0
@@ -53,25 +57,29 @@ def student_t_mark(nu, u_mark, c0, c1, cm, j, k0, k1, spare):
     jj = np.uint64(j)
     odd = jj & np.uint64(1)
     base = ((jj >> np.uint64(1)) & np.uint64(0xFFFFF)) * np.uint64(MARK_BLOCKS)
+    block = base + np.uint64(1) + odd * np.uint64(MARK_BLOCKS // 2)
     if odd == np.uint64(0):
-        u1, u2 = uniform_pair(c0, c1, cm, base, k0, k1)
-        rad = math.sqrt(-2.0 * math.log(u1))
-        ang = _TWO_PI * u2
-        x = rad * math.cos(ang)
-        spare = rad * math.sin(ang)
+        w0, w1, w2, w3 = philox4x32_10(c0, c1, cm, base, k0, k1)
+        x = ziggurat_fast(w0, w1)
+        if x == ZIG_NONE:
+            x, block = ziggurat_slow(w0, w1, c0, c1, cm, block, k0, k1)
+        spare = ziggurat_fast(w2, w3)
     else:
         x = spare
-    block = base + np.uint64(1) + odd * np.uint64(MARK_BLOCKS // 2)
-    one = np.uint64(1)
+        if x == ZIG_NONE:
+            w0, w1, w2, w3 = philox4x32_10(c0, c1, cm, base, k0, k1)
+            x, block = ziggurat_slow(w2, w3, c0, c1, cm, block, k0, k1)
     u = u_mark
     while True:
         v = marsaglia_tsang_cube(x, u, c, d)
         if v > 0.0:
             break
-        u, _ = uniform_pair(c0, c1, cm, block, k0, k1)
-        u1, u2 = uniform_pair(c0, c1, cm, block + one, k0, k1)
-        x = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
-        block += np.uint64(2)
+        w0, w1, w2, w3 = philox4x32_10(c0, c1, cm, block, k0, k1)
+        block += np.uint64(1)
+        u = uniform_from_words(w2, w3)
+        x = ziggurat_fast(w0, w1)
+        if x == ZIG_NONE:
+            x, block = ziggurat_slow(w0, w1, c0, c1, cm, block, k0, k1)
     return (a - 1.0) / (d * v), spare
 
 
