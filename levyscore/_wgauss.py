@@ -15,8 +15,11 @@ f (R = U, uniform on (0, 1)). At q = 0 (the stationary law)
 
 f jumps at w = q and w = 1, and each shift by q or 1 smooths a singularity by one
 derivative: f is analytic between the points :math:`jq + k` and :math:`C^{j+k-2}` at them.
-The solver cuts :math:`(q, w_{max})` at every such point with :math:`j + k \le` ``_GEN``
-(beyond, f is :math:`C^{10}`, below the resolution of the panels) and into panels of width
+The solver cuts :math:`(q, w_{max})` at every such point with :math:`j + k \le G`,
+G = ``_GEN`` = 12 (beyond, f is :math:`C^{10}`, below the resolution of the panels) or, for
+q near 1, where W's law is a comb of narrow bumps in the windows :math:`[nq, n]`, as many
+generations as the bumps narrower than the panels need, up to ``_GEN_MAX`` (``_generations``;
+beyond that cap the table ends at the first unresolved window) and into panels of width
 at most 0.5 and ratio at most 1.5, and solves the delay equation panel by panel by Chebyshev
 collocation (``_N + 1`` Lobatto nodes): F on a panel is F at its left edge plus the
 integral of the interpolant of f, so the equation at the nodes is linear in f's values there
@@ -43,7 +46,18 @@ from ._wmixture import _log_v, assemble, atom_cdf
 __all__ = ["GaussWLaw", "gmix_logpdf_h", "gmix_log_h", "gmix_radial_cdf"]
 
 _N = 24  # Chebyshev degree per panel
-_GEN = 12  # singular points j q + k with j + k <= _GEN are panel edges
+_GEN = 12  # singular points j q + k with j + k <= _GEN are panel edges, or more (_generations)
+# For q near 1 the law of W is a comb: given n jumps, W lies in the window [n q, n] and is
+# a sum of n terms in [q, 1], a bump of width sigma_n = (1 - q) sqrt(n / 12) at spacing ~1.
+# Panels of width 0.5 resolve a bump to the tables' accuracy only if sigma_n >= _BUMP
+# (measured, q = 0.82-0.95, against tables with every edge to j + k = 17-62: sigma 0.19,
+# 0.13 and 0.09 gave h to 6e-14, 1e-12 and 8e-10; with 12 generations at q = 0.983, sigma
+# 0.05, h was 19% off at r = 74, t = 0.0168). Windows whose bump is narrower get edges at
+# all their singular points j q + k, j + k = n, which resolves them; at most _GEN_MAX
+# generations: beyond that cap (q > 0.954) the table ends at the first unresolved window,
+# (_GEN_MAX + 1) q, and radii that would need more jumps raise.
+_BUMP = 0.15
+_GEN_MAX = 128
 _WIDTH = 0.5  # largest panel width (units of sigma_A^2)
 _RATIO = 1.5  # largest b / a of a panel
 _NODES = np.cos(np.pi * np.arange(_N, -1, -1) / _N)  # Lobatto, ascending on [-1, 1]
@@ -57,13 +71,27 @@ _LOG_END = -3000.0  # the table of W ends where w f and w f_R fall below e^_LOG_
 _RIGHT_CUT = 800.0  # the quadrature stops where the integrand falls this far below its peak
 
 
+def _generations(q):
+    """``(G, truncated)``: the singular points j q + k with j + k <= G are panel edges; when
+    ``truncated`` the comb's windows beyond G are not resolved (see ``_BUMP``)."""
+    if q <= 0.0:
+        return _GEN, False
+    want = 12.0 * (_BUMP / (1.0 - q)) ** 2 - 1.0  # sigma_n >= _BUMP for n > want
+    if want > _GEN_MAX:
+        return _GEN_MAX, True
+    return max(_GEN, math.ceil(want)), False
+
+
 def _edges(q, m):
     """Panel edges from w_0 (q, or 1 for the stationary law) to w_max."""
     # W_t is stochastically below W_inf (W_t = W_inf - q W'_inf in law), whose density falls
-    # like exp(-w log(w/m)): below 1e-300 (where the march stops) well before this cap
+    # like exp(-w log(w/m)): below e^-3000 (where the march stops) well before this cap
     w_cap = m + 12.0 * math.sqrt(m + 1.0) + 400.0
+    gen, truncated = _generations(q)
+    if truncated:
+        w_cap = min(w_cap, (gen + 1) * q)  # the first window that is not resolved
     if q > 0.0:
-        pts = {j * q + k for j in range(_GEN + 1) for k in range(_GEN + 1) if 1 <= j + k <= _GEN}
+        pts = {j * q + k for j in range(gen + 1) for k in range(gen + 1) if 1 <= j + k <= gen}
         # for small q, F near 0 (scale >> q) is close to the stationary power law C w^m, so
         # F(w - k) is ~ (w - k)^(m + k - 1) just above k: graded panels down to scale q
         for k in range(1, 4):
@@ -102,6 +130,9 @@ class GaussWLaw:
     edges : ndarray (P + 1,)
     cf, cr : ndarray (P, _N + 1)
         Chebyshev coefficients of f and of f_{W+R} on each panel (mapped to [-1, 1]).
+    pan : ndarray (P + 1, 3)
+        Per panel: its log scale, and the log masses of f and of f_R from its left edge up;
+        row P bounds the mass beyond the table (-inf unless the comb was cut short).
     meta : ndarray (4,)
         ``(m, q, log q^m or -inf, log C)``: the atom and the stationary constant.
     """
@@ -125,13 +156,25 @@ class GaussWLaw:
         self.cr = cr[:last].copy()
         # per panel: its log scale, and the log of the mass of f and of f_R from its left
         # edge up (the quadratures stop once what is left cannot matter)
-        pan = np.empty((last, 3))
-        pan[:, 0] = ls[:last]
+        # row `last`: a bound on the mass beyond the table, -inf unless the comb was cut short
+        # (_generations): W > w_end needs N >= G jumps and W + R > w_end N >= G - 1, with
+        # N ~ Poisson(mu), mu = m log(1/q) < 1/96 there, P(N >= k) <= mu^k e^-mu / k! /
+        # (1 - mu / (k + 1))
+        gen, truncated = _generations(q)
+        beyond = -math.inf
+        if truncated:
+            mu = -m * math.log(q)
+            k = gen - 1
+            beyond = k * math.log(mu) - math.lgamma(k + 1.0) - mu - math.log1p(-mu / (k + 1.0))
+        pan = np.empty((last + 1, 3))
+        pan[:last, 0] = ls[:last]
+        pan[last] = (0.0, beyond, beyond)
         half = 0.5 * np.diff(self.edges)
         for col, c in ((1, self.cf), (2, self.cr)):
             ints = half[:, None] * (_INT @ c.T).T  # antiderivatives on [-1, 1]
             mass = ints.sum(axis=1)  # at t = 1, where every T_j is 1
-            logm = np.where(mass > 0.0, np.log(np.maximum(mass, 1e-300)), -np.inf) + pan[:, 0]
+            logm = np.where(mass > 0.0, np.log(np.maximum(mass, 1e-300)), -np.inf) + ls[:last]
+            logm = np.append(logm, beyond)
             pan[:, col] = np.logaddexp.accumulate(logm[::-1])[::-1]
         self.pan = pan
         self.mass = Fa  # F at the last edge: 1 to the table's accuracy
@@ -151,6 +194,7 @@ def _solve_panels(m, q, logc, atom, fa0, edges, nodes, vinv, integ, integ_vinv):
     cf = np.zeros((P, n1))
     cr = np.zeros((P, n1))
     cI = np.zeros((P, n1 + 1))  # antiderivative of f on each panel, 0 at its left edge
+    pmass = np.zeros(P)  # the integral of f over each panel (cI at its right edge)
     ls = np.zeros(P)
     Fa = fa0
     last = P
@@ -214,7 +258,7 @@ def _solve_panels(m, q, logc, atom, fa0, edges, nodes, vinv, integ, integ_vinv):
                     at = 0.0
             hi[i] = min(shifted[i], a)
             known[i] = _unit(at, ls[k])
-        _window(lag1, hi, k, edges, cI, ls, q, m, logc, known)
+        _window(lag1, hi, k, edges, cI, pmass, ls, q, m, logc, known)
         for i in range(n1):
             known[i] *= m
         f = np.linalg.solve(mat, known)
@@ -228,6 +272,7 @@ def _solve_panels(m, q, logc, atom, fa0, edges, nodes, vinv, integ, integ_vinv):
             for i in range(n1):
                 acc += integ[j, i] * cf[k, i]
             cI[k, j] = half * acc
+        pmass[k] = _clenshaw(1.0, cI[k])
         # f_{W+R}(w) = F(w) - F(w - 1) = atom [w - 1 < 0] + integral of f over (w - 1, w)
         for i in range(n1):
             at = atom if lag1[i] < 0.0 else 0.0
@@ -235,7 +280,7 @@ def _solve_panels(m, q, logc, atom, fa0, edges, nodes, vinv, integ, integ_vinv):
                 at = atom  # left limit at the last node (w = 1)
             fr[i] = _unit(at, ls[k])
             lo_a[i] = a
-        _window(lag1, lo_a, k, edges, cI, ls, q, m, logc, fr)
+        _window(lag1, lo_a, k, edges, cI, pmass, ls, q, m, logc, fr)
         for i in range(n1):
             fr[i] += _clenshaw(nodes[i], cI[k])
         size = 0.0
@@ -246,7 +291,7 @@ def _solve_panels(m, q, logc, atom, fa0, edges, nodes, vinv, integ, integ_vinv):
             cr[k, j] = acc
         for i in range(n1):
             size = max(size, w[i] * (abs(f[i]) + abs(fr[i])))
-        Fa += math.exp(ls[k]) * _clenshaw(1.0, cI[k])
+        Fa += math.exp(ls[k]) * pmass[k]
         # the end: w f and w f_R both below e^_LOG_END (f alone vanishes in gaps such as
         # (3, 4q)), or the cap
         if a > 1.0 and (size == 0.0 or math.log(size) + ls[k] < _LOG_END):
@@ -262,7 +307,7 @@ def _unit(x, ls):
 
 
 @nb.njit(cache=True)
-def _window(z1, z2, k, edges, cI, ls, q, m, logc, out):
+def _window(z1, z2, k, edges, cI, pmass, ls, q, m, logc, out):
     """Add to ``out`` the integral of f over (z1, z2) (arrays, z2 <= left edge of panel k) in
     panel k's units (``e^ls[k]``), from the solved panels below k and the analytic part
     below the first edge; nothing where z2 <= z1."""
@@ -284,8 +329,11 @@ def _window(z1, z2, k, edges, cI, ls, q, m, logc, out):
             l1 = min(max(lo, a), b)
             h1 = min(max(top, a), b)
             if h1 > l1:
-                part = (_clenshaw(2.0 * (h1 - a) / (b - a) - 1.0, cI[j])
-                        - _clenshaw(2.0 * (l1 - a) / (b - a) - 1.0, cI[j]))
+                if l1 == a and h1 == b:  # a whole panel (the comb's many small ones)
+                    part = pmass[j]
+                else:
+                    part = (_clenshaw(2.0 * (h1 - a) / (b - a) - 1.0, cI[j])
+                            - _clenshaw(2.0 * (l1 - a) / (b - a) - 1.0, cI[j]))
                 out[i] += part if ls[j] == ref else part * math.exp(ls[j] - ref)
             j += 1
 
@@ -391,6 +439,23 @@ def _rest_negligible(mode, k, logr, dim, s, lsig2, edges, pan, acc):
         k1 = k0 - lv0
     return (pan[k, 1] + k0 < acc[0] - 40.0 and pan[k, 1] + k1 < acc[1] - 40.0
             and pan[k, 2] + k1 < acc[2] - 40.0)
+
+
+@nb.njit(cache=True)
+def _beyond_negligible(mode, npan, logr, dim, s, lsig2, edges, pan, acc):
+    """Whether the mass beyond the table (row ``npan`` of ``pan``: -inf unless the comb was
+    cut short) times the largest kernel value there is below e^-40 of the integrals. The
+    CDF's kernel P(D/2, r^2/2v) is largest at the table's end (v only grows)."""
+    beyond = pan[npan, 1]
+    if beyond == -math.inf:
+        return True
+    if mode == 1:
+        if logr == -math.inf:
+            return True
+        lv0 = _log_v(math.log(edges[npan]), s, lsig2)
+        bound = beyond + log_gammainc_lower(0.5 * dim, math.exp(2.0 * logr - _LOG2 - lv0))
+        return bound == -math.inf or bound < acc[0] - 40.0
+    return _rest_negligible(mode, npan, logr, dim, s, lsig2, edges, pan, acc)
 
 
 @nb.njit(cache=True)
@@ -540,6 +605,11 @@ def _integrate(mode, logr, dim, s, lsig2, edges, cf, cr, pan, meta, out):
         top, _ = _block(mode, x - step, step, -1, 0.0, edges[0], logr, dim, s, lsig2, edges,
                         cf, cr, pan, meta, acc, top)
         x -= step
+    if not _beyond_negligible(mode, npan, logr, dim, s, lsig2, edges, pan, acc):
+        # the comb's unresolved windows beyond the table could matter (status 1)
+        for c in range(3):
+            out[c] = math.nan
+        return 1
     for c in range(3):
         out[c] = acc[c] if c < nch else -math.inf
     return 0
