@@ -517,10 +517,11 @@ def test_score_table_of_student_t(t5_table_dir):
     from levyscore._table_cache import _cache_key
     assert _cache_key(ConditionalSource(proc), 0.3, 1.0, 1e-6) != \
         _cache_key(ConditionalSource(other), 0.3, 1.0, 1e-6)
-    # the Gaussian-jump laws changed numerics (laws_version 2): older tables are not reused
+    # the Gaussian-jump laws changed numerics (laws_version 2: the far tail; 3: the comb at
+    # short times): older tables are not reused
     gauss = levyscore.JumpDiffusion(2, amplitude=Gaussian())
     assert _cache_key(ConditionalSource(gauss), 0.3, 1.0, 1e-6).endswith(
-        "amplitude=gaussian,laws=2")
+        "amplitude=gaussian,laws=3")
     assert _cache_key(ConditionalSource(proc), 0.3, 1.0, 1e-6).endswith(
         "amplitude=student-t," + (5.0).hex())
 
