@@ -128,6 +128,21 @@ def test_gaussian_w_law_matches_its_laplace_transform(m, t):
         assert abs(got_r / ref_r - 1.0) < 1e-12, (u, got_r, ref_r)
 
 
+def _log_mgf_of_panels(g, v, first):
+    """log E e^{vW} from the panels of a GaussWLaw (Gauss-Legendre, 40 nodes a panel), plus
+    ``first``: the log of the part below the first edge (the atom, or C w^m below 1)."""
+    xs, ws = np.polynomial.legendre.leggauss(40)
+    terms = [first]
+    for k in range(g.cf.shape[0]):
+        a, b = g.edges[k], g.edges[k + 1]
+        w = a + 0.5 * (b - a) * (xs + 1)
+        val = np.sum(0.5 * (b - a) * ws * np.polynomial.chebyshev.chebval(xs, g.cf[k])
+                     * np.exp(v * (w - a)))
+        if val > 0:
+            terms.append(math.log(val) + v * a + g.pan[k, 0])
+    return float(np.logaddexp.reduce(terms))
+
+
 @pytest.mark.parametrize("m,t", [(1.0, math.inf), (1.0, 2.0), (4.0, math.inf), (0.3, 0.2),
                                  (16.0, 14.0)])
 def test_gaussian_w_law_far_tail_against_mpmath(m, t):
@@ -141,39 +156,17 @@ def test_gaussian_w_law_far_tail_against_mpmath(m, t):
     _, q, _, _, _ = time_constants(t, THETA, 0.0, 2.0 * THETA * m)
     g = GaussWLaw(m, q)
     q = g.q
-    xs, ws = np.polynomial.legendre.leggauss(40)
     for v in (2.0, 4.0, 5.5):
         if m * math.exp(v) > 0.5 * g.edges[-1]:
             continue  # the saddle lies near or beyond the table's end (w ~ m + 400)
         ref = float(m * mp.quad(lambda y: mp.expm1(v * y) / y, [q, 0.5, 1]))
         if q > 0:
-            terms = [m * math.log(q)]  # the atom
+            first = m * math.log(q)  # the atom
         else:  # C w^m below w = 1
-            terms = [float(mp.log(mp.e ** g.logc * m
-                                  * mp.quad(lambda w: w ** (m - 1) * mp.e ** (v * w), [0, 1])))]
-        for k in range(g.cf.shape[0]):
-            a, b = g.edges[k], g.edges[k + 1]
-            w = a + 0.5 * (b - a) * (xs + 1)
-            val = np.sum(0.5 * (b - a) * ws * np.polynomial.chebyshev.chebval(xs, g.cf[k])
-                         * np.exp(v * (w - a)))
-            if val > 0:
-                terms.append(math.log(val) + v * a + g.pan[k, 0])
-        got = float(np.logaddexp.reduce(terms))
+            first = float(mp.log(mp.e ** g.logc * m
+                                 * mp.quad(lambda w: w ** (m - 1) * mp.e ** (v * w), [0, 1])))
+        got = _log_mgf_of_panels(g, v, first)
         assert abs(got - ref) < 1e-12, (v, got, ref)
-
-
-def _log_mgf_of_panels(g, v):
-    """log E e^{vW} from the panels of a GaussWLaw with q > 0 (atom + Gauss-Legendre)."""
-    xs, ws = np.polynomial.legendre.leggauss(40)
-    terms = [g.m * math.log(g.q)]  # the atom
-    for k in range(g.cf.shape[0]):
-        a, b = g.edges[k], g.edges[k + 1]
-        w = a + 0.5 * (b - a) * (xs + 1)
-        val = np.sum(0.5 * (b - a) * ws * np.polynomial.chebyshev.chebval(xs, g.cf[k])
-                     * np.exp(v * (w - a)))
-        if val > 0:
-            terms.append(math.log(val) + v * a + g.pan[k, 0])
-    return float(np.logaddexp.reduce(terms))
 
 
 @pytest.mark.parametrize("m,t,vs", [(1.0, 0.0168, (7.0, 8.0)), (0.3, 0.05, (7.0, 8.5)),
@@ -192,7 +185,7 @@ def test_gaussian_w_law_comb_against_mpmath(m, t, vs):
     g = GaussWLaw(m, q)
     for v in vs:
         ref = float(m * mp.quad(lambda y: mp.expm1(v * y) / y, [q, 1]))
-        got = _log_mgf_of_panels(g, v)
+        got = _log_mgf_of_panels(g, v, m * math.log(g.q))  # the atom below the first edge
         assert abs(got - ref) < 1e-12 * max(1.0, abs(ref)), (v, got, ref)
 
 
