@@ -8,7 +8,11 @@
 //   * nvcc / NVRTC (CuPy's RawModule): __host__ __device__ functions, __global__ kernels;
 //   * a host C++ compiler (g++ -x c++ file.cu): plain inline functions, and each kernel
 //     becomes a serial loop over its elements (tests/test_kernel_parity.py compares them
-//     with Numba on the CPU).
+//     with Numba on the CPU);
+//   * the host compiler with -DLS_EMULATE_DEVICE and tests/cuda_shim.h: the device branch
+//     itself, grid-stride loops and all, launched thread by thread over an emulated grid
+//     (tests/cuda_emulation.py; the fake CuPy of tests/test_gpu_dispatch_fake.py runs the
+//     public device paths through it).
 //
 // Kernels. A .cu file defines each kernel as an LS_BODY template (the storage type T of its
 // float arrays) holding an LS_FOR_EACH loop over the elements, and one LS_KERNEL wrapper per
@@ -31,7 +35,10 @@
 #include <math.h>
 #endif
 
-#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+// LS_EMULATE_DEVICE: the device branch on the host C++ compiler, with tests/cuda_shim.h
+// supplying __host__, __device__, __global__ and the thread indices (tests/cuda_emulation.py
+// walks the grid), so the kernels' grid-stride loops run without a GPU.
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__) || defined(LS_EMULATE_DEVICE)
 #define LS_HD __host__ __device__
 // extern "C" names: CuPy looks kernels up by these plain names (no name_expressions).
 #define LS_KERNEL extern "C" __global__ void

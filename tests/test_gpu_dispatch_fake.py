@@ -1,12 +1,18 @@
 """The GPU orchestration of the public API, exercised on the CPU with a stand-in device.
 
 A fake ``cupy`` module (NumPy arrays of a subclass whose ``__module__`` is ``"cupy"``) takes
-CuPy's place in ``sys.modules`` for one test at a time, and :func:`levyscore._gpu.function`
-is replaced by kernels that run each registered kernel's Numba twin on the packed arguments.
-What is checked is everything but the CUDA code itself (which the ``gpu`` parity tests
-cover): dispatch, argument names, types and layouts as :func:`levyscore._gpu.pack_args`
-checks them, weight tables, time handling, streams and counters. With the Numba twins as
-"kernels" the device paths must reproduce the CPU paths bit for bit in float64.
+CuPy's place in ``sys.modules`` for one test at a time, in two modes (the ``fake`` fixture):
+
+* "twins": :func:`levyscore._gpu.function` is replaced by kernels that run each registered
+  kernel's Numba twin on the packed arguments. This checks everything but the CUDA code:
+  dispatch, argument names, types and layouts as :func:`levyscore._gpu.pack_args` checks
+  them, weight tables, time handling, streams and counters.
+* "emulated": the fake's ``RawModule`` compiles the real ``.cu`` sources for the host
+  emulation of the device launch (``tests/cuda_emulation.py``: the ``__global__`` wrappers
+  and their grid-stride loops, thread by thread), and :mod:`levyscore._gpu` loads and
+  launches them unchanged. This runs the CUDA source itself, with host libm.
+
+Either way the device paths must reproduce the CPU paths bit for bit in float64.
 """
 import math
 import sys
@@ -106,19 +112,34 @@ _KERNELS = {
 }
 
 
-@pytest.fixture
-def fake(monkeypatch):
+@pytest.fixture(params=["twins", "emulated"])
+def fake(request, monkeypatch):
+    """The fake CuPy. "twins": each kernel is its Numba twin. "emulated": the real ``.cu``
+    sources, compiled for the host emulation of the device launch (tests/cuda_emulation.py)
+    and launched through :func:`levyscore._gpu.launch` unchanged."""
     cp = _fake_cupy()
     monkeypatch.setitem(sys.modules, "cupy", cp)
     launched = []
+    if request.param == "emulated":
+        import shutil
 
-    def function(name, dtype, options=_gpu.PARITY_OPTIONS):
-        def kernel(grid, block, args):
-            launched.append((name, dtype))
-            _KERNELS[name](*args)
-        return kernel
+        import cuda_emulation
 
-    monkeypatch.setattr(_gpu, "function", function)
+        if shutil.which("g++") is None:
+            pytest.skip("g++ not found: the CUDA emulation cannot be built")
+        monkeypatch.setattr(_gpu, "_modules", {})  # compiled modules of this fake only
+        monkeypatch.setattr(cuda_emulation.RawModule, "launched", launched)
+        monkeypatch.setattr(cuda_emulation.RawModule, "shapes", [])
+        cp.RawModule = cuda_emulation.RawModule
+    else:
+        def function(name, dtype, options=_gpu.PARITY_OPTIONS):
+            def kernel(grid, block, args):
+                launched.append((name, dtype))
+                _KERNELS[name](*args)
+            return kernel
+
+        monkeypatch.setattr(_gpu, "function", function)
+    cp.mode = request.param
     cp.launched = launched
     return cp
 
@@ -203,6 +224,41 @@ def test_fake_sample_reverse_equals_cpu(fake, eta, solver):
     assert isinstance(got, FakeDeviceArray)
     np.testing.assert_array_equal(np.asarray(got), want)
     assert not any(name == "closed_form_score" and d == "f32" for name, d in fake.launched)
+
+
+@pytest.mark.parametrize("fake", ["emulated"], indirect=True)
+@pytest.mark.parametrize("block, max_blocks, n", [(4, 2, 30), (4, 65535, 32), (4, 65535, 30),
+                                                   (256, 65535, 30)])
+def test_emulated_grids_equal_cpu(fake, monkeypatch, block, max_blocks, n):
+    """The public device paths through grids with fewer threads than rows (8 for 30: each
+    thread loops), exactly as many (8 blocks of 4 for 32), and more (a partial last block;
+    one block of 256): bit for bit the CPU paths."""
+    import cuda_emulation
+
+    monkeypatch.setattr(_gpu, "BLOCK", block)
+    monkeypatch.setattr(_gpu, "_MAX_BLOCKS", max_blocks)
+    proc = pure_jump(2, 2)
+    rng = np.random.default_rng(n)
+    y = rng.normal(0.0, 2.0, (n, 2))
+    t = np.exp(rng.uniform(-3.0, 2.0, n))
+    np.testing.assert_array_equal(np.asarray(proc.score(_dev(y), _dev(t))), proc.score(y, t))
+    np.testing.assert_array_equal(np.asarray(proc.sample(_dev(y), _dev(t), rng=4)),
+                                  proc.sample(y, t, rng=4))
+    student = levyscore.JumpDiffusion(2, amplitude="student-t")
+    np.testing.assert_array_equal(np.asarray(student.sample(_dev(y), 0.7, rng=5)),
+                                  student.sample(y, 0.7, rng=5))
+    x_T = proc.stationary().sample(n, rng=6)
+    kw = dict(steps=2, T=3.0, t_min=0.5, eta=1.0, rng=8)
+    np.testing.assert_array_equal(
+        np.asarray(levyscore.sample_reverse(proc, proc.score, n, x_T=_dev(x_T), **kw)),
+        levyscore.sample_reverse(proc, proc.score, n, x_T=x_T, **kw))
+    # kernels run over the n rows or the 2n entries (combine): the launch shapes of _gpu.launch
+    want = {(max(1, min(max_blocks, -(-k // block))), block) for k in (n, 2 * n)}
+    assert set(cuda_emulation.RawModule.shapes) <= want
+    if max_blocks == 2:
+        assert all(g * b < n for g, b in cuda_emulation.RawModule.shapes)  # threads loop
+    assert {name for name, _ in fake.launched} >= {"weight_table", "closed_form_score",
+                                                    "forward", "forward_law", "combine_noise"}
 
 
 def test_fake_sample_reverse_refuses_host_score(fake):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from levyscore import _closed_form, _forward, _gpu, _philox, _registry
@@ -78,6 +78,17 @@ def host_lib(tmp_path_factory):
     return ctypes.CDLL(str(lib))
 
 
+@pytest.fixture(scope="module")
+def emu_lib():
+    """The ``.cu`` files built for the host emulation of the device launch
+    (tests/cuda_emulation.py): the ``__global__`` wrappers and their grid-stride loops."""
+    import cuda_emulation
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not found: the CUDA emulation cannot be built")
+    return cuda_emulation.build([_gpu.source(name) for name in cu_files()])
+
+
 def alloc_outputs(info, dtype, shapes):
     """Zero-filled output arrays of record ``info`` (shapes by name)."""
     out = {}
@@ -106,6 +117,26 @@ def run_host(lib, info, dtype, case):
             args.append(value)
     fn(*args)
     return outputs
+
+
+def run_emulated(lib, info, dtype, case, grid, block):
+    """Run ``<name>_<dtype>`` through the emulated launch ``grid`` x ``block`` (threads in
+    blocks, each on its own grid-stride loop) with the arguments :func:`levyscore._gpu.pack_args`
+    builds; returns its outputs."""
+    import cuda_emulation
+
+    outputs = alloc_outputs(info, dtype, case.out_shapes)
+    values = {**case.inputs(dtype), **outputs}
+    cuda_emulation.launch(lib, f"{info.name}_{dtype}", grid, block,
+                          _gpu.pack_args(info, dtype, values))
+    return outputs
+
+
+def grid_shapes(n):
+    """Launch shapes with fewer threads than elements (one thread, and 2 blocks of 3), as
+    many (one block of n), and more (a partial last block), for n elements."""
+    n = max(int(n), 1)
+    return [(1, 1), (2, 3), (1, n), (n // 32 + 2, 32)]
 
 
 # ---------------------------------------------------------------------------
@@ -504,6 +535,20 @@ def test_host_parity(host_lib, name, dtype, seed):
     rng = np.random.default_rng(seed)
     for case in CASES[name](info, rng, dtype):
         check_host(info, dtype, run_host(host_lib, info, dtype, case), case)
+
+
+@pytest.mark.parametrize("name, dtype", VARIANTS)
+@settings(max_examples=4)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_emulated_launch_parity(emu_lib, name, dtype, seed):
+    """Every registry kernel through the emulated device launch (the ``__global__`` wrapper
+    and its grid-stride loop) at grids smaller than, equal to and larger than the element
+    count: bit for bit the Numba results, as the serial host build."""
+    info = _registry.get(name)
+    rng = np.random.default_rng(seed)
+    for case in CASES[name](info, rng, dtype):
+        for grid, block in grid_shapes(case.n):
+            check_host(info, dtype, run_emulated(emu_lib, info, dtype, case, grid, block), case)
 
 
 def test_philox_known_answers_host(host_lib):
