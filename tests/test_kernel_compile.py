@@ -60,3 +60,18 @@ def test_nvcc_compiles_every_cu_file_with_the_registered_kernels(nvcc, tmp_path)
             stem = info.source.rsplit(".", 1)[0]
             missing = set(info.cuda_names) - _entries(ptx[stem])
             assert not missing, f"{label}: {missing} not exported by {info.source}"
+
+
+def test_gpu_extras_name_one_cupy_wheel_per_cuda_major():
+    """CuPy ships one wheel per CUDA major version: ``gpu-cuda12`` and ``gpu-cuda13`` pick
+    them, ``gpu`` stays the CUDA 12 one. (The nvcc test above compiles with whatever CUDA the
+    machine has: 13.0 on the project's machines; no CUDA 12 toolkit is installed there.)"""
+    import configparser
+    from pathlib import Path
+
+    cfg = configparser.ConfigParser()
+    cfg.read(Path(__file__).resolve().parent.parent / "setup.cfg")
+    extras = {k: v.split() for k, v in cfg["options.extras_require"].items()}
+    assert extras["gpu-cuda12"] == ["cupy-cuda12x>=13"]
+    assert extras["gpu-cuda13"] == ["cupy-cuda13x>=14"]
+    assert extras["gpu"] == extras["gpu-cuda12"]
