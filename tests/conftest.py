@@ -4,11 +4,21 @@ Hypothesis profiles (choose with ``LEVYSCORE_HYPOTHESIS_PROFILE``):
 
 * ``ci`` (default): ``derandomize=True`` so that CI is deterministic, modest example counts;
 * ``thorough``: randomised and ten times more examples, for local runs.
+
+``LEVYSCORE_EMULATE_CUPY=1`` installs the fake CuPy of ``tests/cuda_emulation.py`` for the
+session: the ``gpu``-marked tests then run the real CUDA sources on the host emulation of a
+device (``pytest -m gpu``; ``tests/test_gpu_dispatch_fake.py`` does this in a subprocess).
 """
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if os.environ.get("LEVYSCORE_EMULATE_CUPY") == "1":
+    import cuda_emulation
+
+    sys.modules["cupy"] = cuda_emulation.fake_cupy(emulated=True)
 
 settings.register_profile(
     "ci",

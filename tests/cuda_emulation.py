@@ -15,6 +15,10 @@ threads is an exact emulation).
 :class:`RawModule` stands in for ``cupy.RawModule``: the fake CuPy of
 ``tests/test_gpu_dispatch_fake.py`` uses it, so :func:`levyscore._gpu.launch` and
 :func:`levyscore._gpu.pack_args` run unchanged and launch the real CUDA source.
+:func:`fake_cupy` is that fake CuPy (NumPy memory posing as device arrays); with
+``LEVYSCORE_EMULATE_CUPY=1`` ``tests/conftest.py`` installs it for a whole session, so the
+``gpu``-marked suites (``tests/test_gpu_parity.py``, ``tests/test_gpu_paths.py``) run on the
+emulated device.
 """
 import ctypes
 import hashlib
@@ -22,6 +26,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import types
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +141,54 @@ class RawModule:
         if name not in kernel_names(self.code):
             raise AttributeError(f"no kernel {name!r} in this module")
         return RawKernel(self.lib, name, RawModule.launched)
+
+
+class FakeDeviceArray(np.ndarray):
+    """NumPy memory posing as a CuPy array."""
+
+    @property
+    def __cuda_array_interface__(self):
+        return {}
+
+    def get(self):
+        return np.array(self)
+
+
+FakeDeviceArray.__module__ = "cupy"
+
+
+def device_array(a, dtype=None):
+    """A copy of ``a`` as a :class:`FakeDeviceArray`."""
+    return np.array(a, dtype=dtype).view(FakeDeviceArray)
+
+
+class CUDARuntimeError(RuntimeError):
+    """Stand-in for ``cupy.cuda.runtime.CUDARuntimeError`` (never raised here)."""
+
+
+def fake_cupy(emulated=True):
+    """A module object standing in for ``cupy``: arrays are :class:`FakeDeviceArray`, one
+    device, and (``emulated``) ``RawModule`` compiles the sources for the host emulation."""
+    cp = types.ModuleType("cupy")
+    cp.ndarray = FakeDeviceArray
+    cp.float64, cp.float32, cp.int64, cp.uint32 = np.float64, np.float32, np.int64, np.uint32
+    cp.nan = np.nan
+    cp.asarray = lambda a, dtype=None: (a if isinstance(a, FakeDeviceArray) and dtype is None
+                                        else device_array(a, dtype))
+    cp.empty = lambda shape, dtype=np.float64: np.empty(shape, dtype=dtype).view(FakeDeviceArray)
+    cp.zeros = lambda shape, dtype=np.float64: np.zeros(shape, dtype=dtype).view(FakeDeviceArray)
+    cp.full = lambda shape, value, dtype=None: np.full(shape, value, dtype=dtype).view(
+        FakeDeviceArray)
+    cp.empty_like = lambda a: np.empty_like(np.asarray(a)).view(FakeDeviceArray)
+    cp.ascontiguousarray = lambda a: np.ascontiguousarray(a).view(FakeDeviceArray)
+    cp.broadcast_to = lambda a, shape: np.broadcast_to(np.asarray(a), shape).view(
+        FakeDeviceArray)
+    cp.isfinite = np.isfinite
+    cp.asnumpy = lambda a: np.array(a)
+    stream = types.SimpleNamespace(synchronize=lambda: None)
+    runtime = types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,
+                                    CUDARuntimeError=CUDARuntimeError)
+    cp.cuda = types.SimpleNamespace(runtime=runtime, get_current_stream=lambda: stream)
+    if emulated:
+        cp.RawModule = RawModule
+    return cp

@@ -16,27 +16,13 @@ Either way the device paths must reproduce the CPU paths bit for bit in float64.
 """
 import math
 import sys
-import types
 
 import numpy as np
 import pytest
 
 import levyscore
+from cuda_emulation import FakeDeviceArray, fake_cupy
 from levyscore import _closed_form, _forward, _gpu, _reverse
-
-
-class FakeDeviceArray(np.ndarray):
-    """NumPy memory posing as a CuPy array."""
-
-    @property
-    def __cuda_array_interface__(self):
-        return {}
-
-    def get(self):
-        return np.array(self)
-
-
-FakeDeviceArray.__module__ = "cupy"
 
 
 def _dev(a):
@@ -44,19 +30,7 @@ def _dev(a):
 
 
 def _fake_cupy():
-    cp = types.ModuleType("cupy")
-    cp.ndarray = FakeDeviceArray
-    cp.float64, cp.float32, cp.int64 = np.float64, np.float32, np.int64
-    cp.asarray = lambda a, dtype=None: _dev(np.array(a, dtype=dtype))
-    cp.empty = lambda shape, dtype=np.float64: _dev(np.empty(shape, dtype=dtype))
-    cp.zeros = lambda shape, dtype=np.float64: _dev(np.zeros(shape, dtype=dtype))
-    cp.empty_like = lambda a: _dev(np.empty_like(np.asarray(a)))
-    cp.ascontiguousarray = lambda a: _dev(np.ascontiguousarray(a))
-    cp.broadcast_to = lambda a, shape: _dev(np.broadcast_to(np.asarray(a), shape))
-    cp.isfinite = np.isfinite
-    cp.asnumpy = lambda a: np.array(a)
-    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDevice=lambda: 0))
-    return cp
+    return fake_cupy(emulated=False)
 
 
 def _table(lw, row, m):
@@ -268,3 +242,30 @@ def test_fake_sample_reverse_refuses_host_score(fake):
         levyscore.sample_reverse(proc, lambda x, t: np.zeros((6, 2)), 6, steps=2, x_T=x_T, rng=0)
     with pytest.raises(ValueError, match="shape"):
         levyscore.sample_reverse(proc, proc.score, 5, steps=2, x_T=x_T, rng=0)
+
+
+def test_gpu_suites_pass_on_the_emulated_device():
+    """The ``gpu``-marked suites (every registry kernel against Numba within its device
+    tolerance, every public device path against the CPU path) run, in a subprocess, on the
+    fake CuPy whose ``RawModule`` is the host emulation of the device launch
+    (``LEVYSCORE_EMULATE_CUPY=1``, tests/conftest.py): all pass, none is skipped. The first
+    device will run code that has already run."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not found: the CUDA emulation cannot be built")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "LEVYSCORE_EMULATE_CUPY": "1"}
+    cmd = [sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
+           "tests/test_gpu_parity.py", "tests/test_gpu_paths.py"]
+    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    tail = done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.returncode == 0, tail
+    summary = done.stdout.strip().splitlines()[-1]
+    passed = re.search(r"(\d+) passed", summary)
+    assert passed and int(passed.group(1)) >= 70, summary
+    assert "skipped" not in summary and "failed" not in summary, summary

@@ -122,14 +122,39 @@ def _reverse_case(cp, dtype, eta, solver):
     kw = dict(steps=4, T=5.0, t_min=0.5, eta=eta, solver=solver, rng=9)
     got = levyscore.sample_reverse(proc, proc.score, 400, x_T=cp.asarray(x_T), **kw)
     want = levyscore.sample_reverse(proc, proc.score, 400, x_T=x_T.astype(np.float64), **kw)
-    return got, want
+    return got, want, (proc, x_T.astype(np.float64), kw)
+
+
+def _float32_tolerance(proc, x_T, kw, want):
+    """Per-row tolerance of a float32 reverse run against the float64 CPU run.
+
+    float32 rounds the state at every stage of every step, and the flow amplifies a
+    perturbation by a factor A that is large where the score is steep (near the origin of a
+    pure-jump law: up to ~1e4 for some rows here). A is measured on the CPU: the float64
+    runs from x_T moved by one float32 ulp per coordinate, with 4 sign patterns, against the
+    run from x_T (largest ratio per row). Each of the R = stages * steps + 1 roundings
+    contributes at most ~A ulps; the tolerance allows 4 R A ulps (a wrong stream or table
+    differs by O(1))."""
+    ulp = np.spacing(np.abs(x_T).astype(np.float32)).astype(np.float64)
+    rng = np.random.default_rng(0)
+    amp = np.ones(x_T.shape[0])
+    for _ in range(4):
+        signs = rng.choice([-1.0, 1.0], size=x_T.shape)
+        moved = levyscore.sample_reverse(proc, proc.score, x_T.shape[0], x_T=x_T + signs * ulp,
+                                         **kw)
+        amp = np.maximum(amp, np.max(np.abs(moved - want), axis=1) / np.max(ulp, axis=1))
+    stages = 2 if kw["solver"] == "exp-heun" else 1
+    rounds = stages * kw["steps"] + 1
+    scale = np.spacing(np.maximum(np.max(np.abs(want), axis=1),
+                                  np.max(np.abs(x_T), axis=1)).astype(np.float32))
+    return 4.0 * rounds * amp * scale.astype(np.float64)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("eta, solver", [(0.0, "exp-euler"), (1.0, "exp-euler"),
                                          (0.0, "exp-heun"), (1.0, "euler")])
 def test_sample_reverse_on_device_matches_cpu(cp, dtype, eta, solver):
-    got, want = _reverse_case(cp, dtype, eta, solver)
+    got, want, (proc, x_T, kw) = _reverse_case(cp, dtype, eta, solver)
     assert isinstance(got, cp.ndarray) and got.dtype == dtype
     got = cp.asnumpy(got).astype(np.float64)
     if dtype == np.float64:
@@ -138,8 +163,12 @@ def test_sample_reverse_on_device_matches_cpu(cp, dtype, eta, solver):
         # leaves a factor ~1e3 of margin; a wrong stream or table differs by O(1)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
     else:
-        # float32 rounds the state at every step (4 steps): a few float32 ulps of |x|
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        # float32 rounds the state at every step; the flow amplifies that (see the helper).
+        # (The earlier fixed 1e-5 failed on the host emulation of the device at 2 of 800
+        # coordinates: 4.4e-5 relative, where the amplification is ~1e4.)
+        tol = _float32_tolerance(proc, x_T, kw, want)
+        err = np.max(np.abs(got - want), axis=1)
+        assert np.all(err <= tol), (np.max(err / tol), int(np.argmax(err / tol)))
 
 
 def test_sample_reverse_refuses_host_score_for_device_states(cp):
