@@ -62,6 +62,37 @@ LS_BODY void stationary_body(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, double 
     }
 }
 
+// The exact path on a time grid (the loop of levyscore._forward._path_kernel): out is
+// (n, n_times, dim); interval j (from times[j - 1], or 0, to times[j]) applies the exact
+// transition with sub-stream index j (DOMAIN_FORWARD_*), from x0 (j = 0) or from the path's
+// value at times[j - 1].
+LS_BODY void forward_path_body(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, const double* x0,
+                               const double* times, ls_i64 n_times, double theta,
+                               double diffusion, double jump_rate, double jump_var,
+                               ls_u64 start, ls_i64 law, double law_param, double* out) {
+    LS_FOR_EACH(i, n) {
+        ls_u64 gi = start + (ls_u64)i;
+        ls_u32 c0 = (ls_u32)(gi & 0xFFFFFFFFull);
+        ls_u32 c1 = (ls_u32)(gi >> 32);
+        double previous = 0.0;
+        for (ls_i64 j = 0; j < n_times; ++j) {
+            double dt = times[j] - previous;
+            previous = times[j];
+            ls_u32 cg = stream_word((ls_u32)DOMAIN_FORWARD_GAUSS, (ls_u32)j);
+            ls_u32 cj = stream_word((ls_u32)DOMAIN_FORWARD_JUMP, (ls_u32)j);
+            ls_u32 cm = stream_word((ls_u32)DOMAIN_FORWARD_MARK, (ls_u32)j);
+            double w;
+            ls_i64 nj;
+            jump_mixing(c0, c1, cj, cm, k0, k1, dt, theta, jump_rate, law, law_param, &w, &nj);
+            double scale = sqrt(gaussian_variance(theta, diffusion, dt) + jump_var * w);
+            double decay = exp(-theta * dt);
+            const double* base = j == 0 ? x0 + i * dim : out + (i * n_times + j - 1) * dim;
+            gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, true, dim,
+                         out + (i * n_times + j) * dim);
+        }
+    }
+}
+
 }  // namespace levyscore
 
 using namespace levyscore;
@@ -144,4 +175,15 @@ LS_KERNEL stationary_law_f32(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, double 
                              float* w_out) {
     stationary_body(n, dim, k0, k1, theta, diffusion, jump_rate, jump_var, start, index, law,
                     law_param, out, w_out);
+}
+
+// Exact path values on a time grid, for any amplitude law (law, law_param). float64 only:
+// the path feeds on its own stored values, so a float32 variant would round at every time;
+// the device path computes in float64 and rounds once.
+LS_KERNEL forward_path_f64(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, const double* x0,
+                           const double* times, ls_i64 n_times, double theta,
+                           double diffusion, double jump_rate, double jump_var, ls_u64 start,
+                           ls_i64 law, double law_param, double* out) {
+    forward_path_body(n, dim, k0, k1, x0, times, n_times, theta, diffusion, jump_rate,
+                      jump_var, start, law, law_param, out);
 }

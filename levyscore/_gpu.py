@@ -328,6 +328,50 @@ def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
     return out
 
 
+def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start=0,
+                 amplitude=None):
+    """Exact path values on a time grid on the device (kernel ``forward_path``).
+
+    Same key, counters and sub-streams as :func:`levyscore._forward.forward_path`.
+
+    Parameters
+    ----------
+    key : (int, int)
+    x0 : cupy.ndarray, shape (n, dim), float32 or float64, C-contiguous
+    times : ndarray, shape (L,), float64
+        Strictly increasing clock times > 0 (host; checked by the caller).
+    theta, diffusion, jump_rate, jump_var : float
+    start : int
+    amplitude : AmplitudeLaw or None
+
+    Returns
+    -------
+    cupy.ndarray, shape (n, L, dim), dtype of ``x0``
+        Computed in float64 (the path feeds on its own values) and, for float32 ``x0``,
+        rounded once at the end.
+    """
+    from ._forward import _law_args, check_jump_work
+
+    cupy = _cupy()
+    n, dim = x0.shape
+    times = np.ascontiguousarray(times, dtype=np.float64)
+    out = cupy.empty((n, times.shape[0], dim), dtype=cupy.float64)
+    if n == 0:
+        return out.astype(x0.dtype)
+    check_jump_work(np.diff(times, prepend=0.0), float(theta), jump_rate, name="times",
+                    amplitude=amplitude)
+    law, law_param = _law_args(amplitude)
+    k0, k1 = (int(v) for v in key)
+    x64 = cupy.ascontiguousarray(x0.astype(cupy.float64))
+    launch("forward_path", "f64", n,
+           {"n": n, "dim": dim, "k0": k0, "k1": k1, "x0": x64,
+            "times": cupy.asarray(times, dtype=cupy.float64), "n_times": times.shape[0],
+            "theta": float(theta), "diffusion": float(diffusion), "jump_rate": float(jump_rate),
+            "jump_var": float(jump_var), "start": int(start), "law": int(law),
+            "law_param": float(law_param), "out": out})
+    return out if x0.dtype == cupy.float64 else out.astype(x0.dtype)
+
+
 def combine(a, x, c, s, noise=None):
     """``a x + c s (+ noise)`` on the device (kernels ``combine`` / ``combine_noise``).
 

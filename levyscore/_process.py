@@ -286,20 +286,31 @@ class JumpDiffusion:
 
         Parameters
         ----------
-        x0 : array_like, shape (n, D)
-            States at time 0.
+        x0 : array_like or cupy.ndarray, shape (n, D)
+            States at time 0. A CuPy array (float32 or float64) runs the ``forward_path``
+            CUDA kernel on its device (same key, counters and sub-streams as the CPU path;
+            computed in float64, a float32 result is rounded once) and returns a CuPy array
+            of its dtype.
         times : array_like, shape (L,)
-            Strictly increasing times ``> 0``.
+            Strictly increasing times ``> 0`` (a host array, also with CuPy ``x0``).
         rng, start
             As in :meth:`sample`.
 
         Returns
         -------
-        ndarray, shape (n, L, D)
+        ndarray or cupy.ndarray, shape (n, L, D)
             ``path[i, k]`` is the state of path i at ``times[k]``.
         """
-        require_host("JumpDiffusion.sample_path", x0, times)
-        x0 = self._initial(x0)
+        require_host("JumpDiffusion.sample_path (times)", times)
+        device = array_module(x0) is not np
+        if device:
+            from . import _gpu
+
+            x0 = _gpu.as_device_points(x0, self._dim, "x0")
+            if x0.ndim != 2:
+                raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        else:
+            x0 = self._initial(x0)
         times = np.asarray(times, dtype=np.float64) if np.ndim(times) == 1 else None
         if times is None or times.shape[0] == 0:
             raise ValueError("times must be a non-empty one-dimensional array")
@@ -308,6 +319,9 @@ class JumpDiffusion:
         if times.shape[0] > _forward.MAX_STREAM_INDEX + 1:
             raise ValueError(f"times may hold at most {_forward.MAX_STREAM_INDEX + 1} values")
         start = check_start(start, x0.shape[0])
+        if device:
+            return _gpu.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
+                                     start=start, amplitude=self._amplitude)
         return _forward.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
                                      start=start, amplitude=self._amplitude)
 

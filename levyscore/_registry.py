@@ -426,6 +426,17 @@ KERNELS = (
               "normal: as forward_law, 4096 eps"),
     ),
     KernelInfo(
+        "forward_path", _forward._path_kernel, (), "forward.cuh", "forward.cu", ("f64",),
+        _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* times:f64* n_times:i64 theta:f64 diffusion:f64 "
+           "jump_rate:f64 jump_var:f64 start:u64 law:i64 law_param:f64 out:T*!"),
+        {**_FORWARD_DOMAINS, "law": _LAW, "nu": _STUDENT_NU},
+        device_eps=4096.0,
+        note=("a chain of forward_law draws (the same tolerance per interval): each value is "
+              "decay * (previous value) + scale * xi, so an error of the previous value is "
+              "damped by decay < 1, and the errors of L intervals add to at most L times one "
+              "interval's (L <= 6 in the cases)"),
+    ),
+    KernelInfo(
         "combine", _reverse._combine, ("combine",), "reverse.cuh", "reverse.cu",
         ("f64", "f32"), _a("n:i64 a:f64 x:T* c:f64 s:T* out:T*!"),
         {"a": Domain(0.5, 3.0), "c": Domain(-2.0, 2.0, special=(0.0,)),

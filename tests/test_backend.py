@@ -134,7 +134,9 @@ def test_functions_without_gpu_path_refuse_device_inputs():
     law = proc.transition(1.0)
     for call in (lambda: law.logpdf(FakeDeviceArray()), lambda: law.pdf(FakeDeviceArray()),
                  lambda: law.radial_cdf(FakeDeviceArray()),
-                 lambda: proc.sample_path(FakeDeviceArray(), [1.0, 2.0]),
+                 # sample_path has a device path for x0 (tests/test_gpu_dispatch_fake.py),
+                 # not for the time grid
+                 lambda: proc.sample_path(np.zeros((3, 2)), FakeDeviceArray()),
                  lambda: proc.dsm_pairs(FakeDeviceArray(), 1.0)):
         with pytest.raises(ValueError, match="no GPU path|mixed NumPy and CuPy"):
             call()

@@ -67,6 +67,15 @@ def _k_forward(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_
     w_out[...] = w
 
 
+def _k_forward_path(n, dim, k0, k1, x0, times, n_times, theta, diffusion, jump_rate, jump_var,
+                    start, law, law_param, out):
+    o = np.empty(out.shape)
+    _forward._path_kernel(np.uint64(k0), np.uint64(k1), np.asarray(x0, dtype=np.float64),
+                          np.asarray(times, dtype=np.float64), theta, diffusion, jump_rate,
+                          jump_var, int(start), o, int(law), float(law_param))
+    out[...] = o
+
+
 def _k_combine(n, a, x, c, s, out, noise=None):
     x, s = np.asarray(x, np.float64).reshape(-1, 1), np.asarray(s, np.float64).reshape(-1, 1)
     o = np.empty_like(x)
@@ -81,6 +90,7 @@ _KERNELS = {
     "weight_table": _k_weight_table,
     "closed_form_score": _k_closed_form_score,
     "forward": _k_forward,
+    "forward_path": _k_forward_path,
     "combine": _k_combine,
     "combine_noise": lambda n, a, x, c, s, noise, out: _k_combine(n, a, x, c, s, out, noise),
 }
@@ -185,6 +195,29 @@ def test_fake_forward_sample_equals_cpu(fake, kwargs):
     want32 = proc.sample(x0.astype(np.float32).astype(np.float64), 2.0, rng=7)
     np.testing.assert_array_equal(np.asarray(got32), want32.astype(np.float32))
     assert ("forward", "f32") in fake.launched
+
+
+@pytest.mark.parametrize("amplitude", ["laplace", "student-t", "gaussian"])
+def test_fake_sample_path_equals_cpu(fake, amplitude):
+    """sample_path on the device: the CPU path bit for bit in float64; in float32 the float64
+    path rounded once."""
+    proc = levyscore.JumpDiffusion(2, jump_rate=1.3, amplitude=amplitude)
+    x0 = np.random.default_rng(3).normal(0.0, 2.0, (17, 2))
+    times = [0.1, 0.5, 2.0, 2.5]
+    got = proc.sample_path(_dev(x0), times, rng=11, start=5)
+    assert isinstance(got, FakeDeviceArray) and got.shape == (17, 4, 2)
+    want = proc.sample_path(x0, times, rng=11, start=5)
+    np.testing.assert_array_equal(np.asarray(got), want)
+    x32 = x0.astype(np.float32)
+    got32 = proc.sample_path(_dev(x32), times, rng=11)
+    assert got32.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(got32), proc.sample_path(
+        x32.astype(np.float64), times, rng=11).astype(np.float32))
+    assert ("forward_path", "f64") in fake.launched
+    with pytest.raises(ValueError, match="no GPU path"):
+        proc.sample_path(_dev(x0), _dev(np.array(times)), rng=1)
+    with pytest.raises(ValueError, match="increasing"):
+        proc.sample_path(_dev(x0), [1.0, 0.5], rng=1)
 
 
 @pytest.mark.parametrize("eta, solver", [(0.0, "exp-euler"), (1.0, "exp-euler"),

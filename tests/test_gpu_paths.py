@@ -116,6 +116,22 @@ def test_forward_sample_matches_cpu(cp, dtype, kwargs):
         assert_close(cp.asnumpy(got), want, "forward", dtype, floor=16.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("amplitude", ["laplace", "student-t"])
+def test_sample_path_on_device_matches_cpu(cp, dtype, amplitude):
+    proc = levyscore.JumpDiffusion(3, jump_rate=1.3, amplitude=amplitude)
+    x0 = np.random.default_rng(4).normal(0.0, 2.0, (300, 3)).astype(dtype)
+    times = [0.05, 0.4, 1.0, 3.0, 3.5]
+    got = proc.sample_path(cp.asarray(x0), times, rng=6, start=9)
+    assert isinstance(got, cp.ndarray) and got.dtype == dtype and got.shape == (300, 5, 3)
+    want = proc.sample_path(x0.astype(np.float64), times, rng=6, start=9)
+    if dtype == np.float32:
+        want = want.astype(np.float32)
+    # each value is decay * previous + scale * xi: the scale of the error is that of the
+    # terms (|x0| and the increments, <~ 16 here), as for forward
+    assert_close(cp.asnumpy(got), want, "forward_path", dtype, floor=16.0)
+
+
 def _reverse_case(cp, dtype, eta, solver):
     proc = pure_jump(2, 1)
     x_T = proc.stationary().sample(400, rng=5).astype(dtype)

@@ -446,6 +446,39 @@ def case_combine(info, rng, dtype):
                  {"out": want.ravel()})]
 
 
+def case_forward_path(info, rng, dtype):
+    """Paths on grids of 1-6 times, for every amplitude law (Student-t with a drawn nu),
+    with the compound-Poisson route (non-integer m) and, for Laplace, integer m."""
+    from levyscore.amplitudes._dispatch import LAW_GAUSSIAN, LAW_LAPLACE, LAW_STUDENT_T
+
+    d = info.domains
+    cases = []
+    for law in (LAW_LAPLACE, LAW_GAUSSIAN, LAW_STUDENT_T):
+        n = 12
+        dim = int(pick(d["dim"], rng))
+        theta = pick(d["theta"], rng)
+        if law == LAW_LAPLACE and rng.integers(2):
+            jump_rate = 2.0 * theta * int(pick(d["m"], rng))
+        else:
+            mc = pick(d["m_compound"], rng)
+            jump_rate = 2.0 * theta * (mc + 0.37 if abs(mc - round(mc)) < 0.01 else mc)
+        law_param = pick(d["nu"], rng) if law == LAW_STUDENT_T else 0.0
+        diffusion = pick(d["diffusion"], rng)
+        jump_var = pick(d["jump_var"], rng)
+        start, k0, k1 = (pick(d[k], rng) for k in ("start", "k0", "k1"))
+        times = np.cumsum(stored(d["t"].draw(rng, int(rng.integers(1, 7)))))
+        x0 = stored(rng.normal(0.0, 3.0, (n, dim)))
+        out = np.empty((n, times.shape[0], dim))
+        info.cpu(*_u64(k0, k1), x0, times, theta, diffusion, jump_rate, jump_var, start, out,
+                 law, law_param)
+        scalars = dict(n=n, dim=dim, k0=k0, k1=k1, n_times=times.shape[0], theta=theta,
+                       diffusion=diffusion, jump_rate=jump_rate, jump_var=jump_var,
+                       start=start, law=law, law_param=law_param)
+        cases.append(Case(info, n, scalars, {"x0": x0, "times": times},
+                          {"out": out.shape}, {"out": out}))
+    return cases
+
+
 CASES = {
     "philox4x32_10": case_philox,
     "uniform_pair": case_variate_pair,
@@ -462,6 +495,7 @@ CASES = {
     "h_fast": case_radial,
     "closed_form_score": case_score,
     "forward": case_forward,
+    "forward_path": case_forward_path,
     "stationary": case_stationary,
     "combine": case_combine,
     "combine_noise": case_combine,
