@@ -279,7 +279,7 @@ def closed_form_score(process, y2, t):
 
 
 def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
-            start=0, index=0, reverse=False, amplitude=None):
+            start=0, index=0, reverse=False, amplitude=None, with_counts=False):
     """The forward draw (kernel ``forward``) on the device: X (or Y when ``x0`` is None).
 
     Same key, counters and streams as :func:`levyscore._forward._forward_kernel`, so the
@@ -293,6 +293,7 @@ def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
     Returns
     -------
     cupy.ndarray, shape (n, dim), storage type ``dtype`` (``"f64"`` or ``"f32"``)
+        With ``with_counts=True``, also the jump counts N (int64, shape (n,)).
     """
     from . import _philox
     from ._forward import _law_args, check_jump_work
@@ -301,10 +302,10 @@ def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
     cupy = _cupy()
     store = cupy.float64 if dtype == "f64" else cupy.float32
     out = cupy.empty((n, dim), dtype=store)
-    if n == 0:
-        return out
     w = cupy.empty(n, dtype=store)
     counts = cupy.empty(n, dtype=cupy.int64)
+    if n == 0:
+        return (out, counts) if with_counts else out
     has_x0 = x0 is not None
     gauss = _philox.DOMAIN_REVERSE_GAUSS if reverse else _philox.DOMAIN_FORWARD_GAUSS
     jump = _philox.DOMAIN_REVERSE_JUMP if reverse else _philox.DOMAIN_FORWARD_JUMP
@@ -325,7 +326,7 @@ def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
         mark = _philox.DOMAIN_REVERSE_MARK if reverse else _philox.DOMAIN_FORWARD_MARK
         launch("forward_law", dtype, n, {**values, "dom_mark": mark, "law": int(law),
                                           "law_param": float(law_param)})
-    return out
+    return (out, counts) if with_counts else out
 
 
 def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start=0,

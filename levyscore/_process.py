@@ -336,10 +336,14 @@ class JumpDiffusion:
 
         Parameters
         ----------
-        x0 : array_like, shape (n, D)
-            Data points.
+        x0 : array_like or cupy.ndarray, shape (n, D)
+            Data points. A CuPy array (float32 or float64) draws the pairs on its device
+            (the forward kernel on the CPU path's streams, the closed-form score kernel or
+            ``conditional_score`` with CuPy arrays; a float32 result is the float64 one
+            rounded once) and returns CuPy arrays; without a ``conditional_score`` only the
+            closed-form route has a device path.
         t : float or array_like, shape (n,)
-            Times ``> 0``.
+            Times ``> 0`` (a scalar, or an array on the device of ``x0``).
         rng, start
             As in :meth:`sample`.
         conditional_score : callable, optional
@@ -352,7 +356,8 @@ class JumpDiffusion:
         x_t : ndarray, shape (n, D)
         target : ndarray, shape (n, D)
         """
-        require_host("JumpDiffusion.dsm_pairs", x0, t)
+        if array_module(x0, t) is not np:
+            return self._dsm_pairs_device(x0, t, rng, start, conditional_score)
         x0 = self._initial(x0)
         tt = np.ascontiguousarray(self.clock(as_times(t, x0.shape[:1])))
         start = check_start(start, x0.shape[0])
@@ -374,6 +379,49 @@ class JumpDiffusion:
         if self._diffusion == 0.0:
             target[jumps == 0] = 0.0
         return x_t, target
+
+    def _dsm_pairs_device(self, x0, t, rng, start, conditional_score):
+        """:meth:`dsm_pairs` for CuPy ``x0``: the forward kernel twice on the same streams
+        (the increments y without x0, in float64, and x_t with it: the CPU path's arithmetic)
+        and the closed-form score kernel, or ``conditional_score``, at y; float32 ``x0``
+        gives the float64 results rounded once."""
+        from . import _gpu
+
+        cupy = _gpu._cupy()
+        x0 = _gpu.as_device_points(x0, self._dim, "x0")
+        if x0.ndim != 2:
+            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        n = x0.shape[0]
+        tt = _gpu.device_times(self, t, n)
+        start = check_start(start, n)
+        if conditional_score is None and self.route != "closed-form":
+            raise ValueError(
+                f"the GPU path of dsm_pairs needs the closed-form score (pure jump, integer m) "
+                f"or a conditional_score that takes CuPy arrays; this process has route "
+                f"{self.route!r}")
+        key = philox_key(rng)
+        dtype = _gpu.storage(x0)
+        y, counts = _gpu.forward(key, None, n, self._dim, "f64", tt, *self._params(),
+                                 start=start, amplitude=self._amplitude, with_counts=True)
+        x_t = _gpu.forward(key, x0, n, self._dim, dtype, tt, *self._params(), start=start,
+                           amplitude=self._amplitude)
+        if conditional_score is None:
+            target = _gpu.closed_form_score(self, y, tt)
+        else:
+            t_proc = (cupy.full((n,), float(t)) if not hasattr(t, "__cuda_array_interface__")
+                      else cupy.ascontiguousarray(cupy.broadcast_to(
+                          cupy.asarray(t, dtype=cupy.float64), (n,))))
+            target = conditional_score(y, t_proc)
+            if array_module(target) is np or target.shape != y.shape:
+                raise ValueError(f"conditional_score must return a CuPy array of shape "
+                                 f"{y.shape} for CuPy x0, got {type(target).__name__} "
+                                 f"{getattr(target, 'shape', None)}")
+            target = cupy.ascontiguousarray(target.astype(cupy.float64))
+            if n and not bool(cupy.isfinite(target).all()):
+                raise ValueError("conditional_score returned NaN or inf")
+        if self._diffusion == 0.0:
+            target[counts == 0] = 0.0
+        return x_t, target.astype(x0.dtype) if dtype == "f32" else target
 
     def __repr__(self):
         return (f"JumpDiffusion(dim={self._dim}, theta={self._theta!r}, "

@@ -82,7 +82,8 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     proc : JumpDiffusion
         Forward process.
     data : array_like, shape (n, D)
-        Training data (NumPy, or CuPy: then the triples are CuPy arrays).
+        Training data (NumPy, or CuPy: then the triples are CuPy arrays, drawn on the device
+        without a copy to the host, except for a process with a noise schedule).
     batch_size : int
         Rows per batch.
     T, t_min : float
@@ -109,8 +110,16 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     if conditional_score is not None and not callable(conditional_score):
         raise ValueError("conditional_score must be a callable (y, t) -> S_cond, or None")
     xp = array_module(data)
-    host = np.asarray(data.get() if xp is not np else data, dtype=np.float64)
-    host = as_points(host, proc.dim, "data")
+    # CuPy data stays on the device (pairs by the device path of dsm_pairs), except with a
+    # noise schedule, whose clock the device times do not support: then on the host
+    device = xp is not np and proc.schedule is None
+    if device:
+        from . import _gpu
+
+        host = _gpu.as_device_points(data, proc.dim, "data")
+    else:
+        host = np.asarray(data.get() if xp is not np else data, dtype=np.float64)
+        host = as_points(host, proc.dim, "data")
     if host.ndim != 2:
         raise ValueError(f"data must have shape (n, {proc.dim}), got {host.shape}")
     batch_size = _check_positive_int("batch_size", batch_size)
@@ -123,23 +132,29 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     for _ in range(epochs):
         perm = order_rng.permutation(n)
         for a in range(0, n, batch_size):
-            x0 = np.ascontiguousarray(host[perm[a:a + batch_size]])
+            rows = perm[a:a + batch_size]
+            if device:
+                x0 = xp.ascontiguousarray(host[xp.asarray(rows)])
+            else:
+                x0 = np.ascontiguousarray(host[rows])
             if times == "log":
                 t = np.exp(order_rng.uniform(math.log(t_min), math.log(T), size=x0.shape[0]))
             else:
                 t = order_rng.uniform(t_min, T, size=x0.shape[0])
+            if device:
+                t = xp.asarray(t)
             # targets at the exact increments y (not x_t - e^{-theta t} x0, whose rounding
             # would move the atom y = 0 to |y| ~ 1e-16, where S is huge), atom rule included
             x_t, target = proc.dsm_pairs(x0, t, rng=np.random.SeedSequence(list(key)), start=counter,
                                          conditional_score=conditional_score)
-            if not np.isfinite(target).all():
+            if not bool((xp if device else np).isfinite(target).all()):
                 who = "conditional_score" if conditional_score is not None else \
                     "conditional_score (default proc.score)"
                 raise ValueError(f"{who} returned NaN or inf (rows {counter} to "
                                  f"{counter + x0.shape[0] - 1} of the stream): the targets must "
                                  "be finite")
             counter += x0.shape[0]
-            if xp is np:
+            if xp is np or device:
                 yield x_t, t, target
             else:
                 yield xp.asarray(x_t), xp.asarray(t), xp.asarray(target)

@@ -137,6 +137,8 @@ def test_functions_without_gpu_path_refuse_device_inputs():
                  # sample_path has a device path for x0 (tests/test_gpu_dispatch_fake.py),
                  # not for the time grid
                  lambda: proc.sample_path(np.zeros((3, 2)), FakeDeviceArray()),
-                 lambda: proc.dsm_pairs(FakeDeviceArray(), 1.0)):
+                 # dsm_pairs has a device path (tests/test_gpu_dispatch_fake.py); mixed
+                 # host points and device times are refused
+                 lambda: proc.dsm_pairs(np.zeros((3, 2)), FakeDeviceArray())):
         with pytest.raises(ValueError, match="no GPU path|mixed NumPy and CuPy"):
             call()

@@ -220,6 +220,72 @@ def test_fake_sample_path_equals_cpu(fake, amplitude):
         proc.sample_path(_dev(x0), [1.0, 0.5], rng=1)
 
 
+def test_fake_dsm_pairs_equal_cpu(fake):
+    """dsm_pairs on the device: x_t and the targets (closed-form score at the exact
+    increments, atom rule) equal the CPU pairs bit for bit in float64; float32 gives the
+    float64 pairs rounded once; a conditional_score receives and returns CuPy arrays."""
+    proc = pure_jump(2, 1)
+    rng = np.random.default_rng(4)
+    x0 = rng.normal(0.0, 1.0, (40, 2))
+    t = np.exp(rng.uniform(-4.0, 1.0, 40))  # short times: many rows without a jump (atom)
+    for tt, td in ((0.3, 0.3), (t, _dev(t))):
+        got = proc.dsm_pairs(_dev(x0), td, rng=3, start=7)
+        want = proc.dsm_pairs(x0, tt, rng=3, start=7)
+        for g, w in zip(got, want):
+            assert isinstance(g, FakeDeviceArray)
+            np.testing.assert_array_equal(np.asarray(g), w)
+    assert np.any(want[1] == 0.0)  # the atom rule was exercised
+    got32 = proc.dsm_pairs(_dev(x0.astype(np.float32)), 0.3, rng=3)
+    want32 = proc.dsm_pairs(x0.astype(np.float32).astype(np.float64), 0.3, rng=3)
+    for g, w in zip(got32, want32):
+        assert g.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(g), w.astype(np.float32))
+    seen = []
+
+    def cond(y, tp):
+        seen.append((type(y), type(tp)))
+        return proc.score(y, tp)
+
+    got = proc.dsm_pairs(_dev(x0), _dev(t), rng=3, conditional_score=cond)
+    np.testing.assert_array_equal(np.asarray(got[1]), proc.dsm_pairs(x0, t, rng=3)[1])
+    assert seen == [(FakeDeviceArray, FakeDeviceArray)]
+    with pytest.raises(ValueError, match="closed-form score"):
+        levyscore.JumpDiffusion(2).dsm_pairs(_dev(x0), 0.3, rng=1)
+    with pytest.raises(ValueError, match="CuPy array"):
+        proc.dsm_pairs(_dev(x0), 0.3, rng=1, conditional_score=lambda y, tp: np.zeros((40, 2)))
+
+
+class _NoCopyArray(FakeDeviceArray):
+    """A device array that refuses to be copied to the host (single values may be read)."""
+
+    def get(self):
+        if self.size > 1:
+            raise AssertionError("device data copied to the host")
+        return np.array(self)
+
+
+_NoCopyArray.__module__ = "cupy"
+
+
+def test_fake_dsm_batches_stay_on_device(fake):
+    """learn.dsm_batches with CuPy data: every batch is drawn on the device (no copy of the
+    data to the host) and equals the batches of the same data on the host, bit for bit."""
+    from levyscore.learn import dsm_batches
+
+    proc = pure_jump(2, 1)
+    data = np.random.default_rng(5).normal(0.0, 1.0, (50, 2))
+    dev = np.array(data).view(_NoCopyArray)
+    kw = dict(batch_size=16, T=2.0, t_min=1e-2, rng=8, epochs=2)
+    got = list(dsm_batches(proc, dev, **kw))
+    want = list(dsm_batches(proc, data, **kw))
+    assert len(got) == len(want) == 8
+    for g, w in zip(got, want):
+        for a, b in zip(g, w):
+            assert isinstance(a, FakeDeviceArray)
+            np.testing.assert_array_equal(np.asarray(a), b)
+    assert ("forward", "f64") in fake.launched and ("closed_form_score", "f64") in fake.launched
+
+
 @pytest.mark.parametrize("eta, solver", [(0.0, "exp-euler"), (1.0, "exp-euler"),
                                          (0.0, "exp-heun"), (1.0, "euler"), (0.5, "euler")])
 def test_fake_sample_reverse_equals_cpu(fake, eta, solver):

@@ -132,6 +132,25 @@ def test_sample_path_on_device_matches_cpu(cp, dtype, amplitude):
     assert_close(cp.asnumpy(got), want, "forward_path", dtype, floor=16.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dsm_pairs_on_device_match_cpu(cp, dtype):
+    proc = pure_jump(2, 2)
+    rng = np.random.default_rng(8)
+    x0 = rng.normal(0.0, 1.0, (500, 2)).astype(dtype)
+    t = np.exp(rng.uniform(-4.0, 1.5, 500))
+    x_t, target = proc.dsm_pairs(cp.asarray(x0), cp.asarray(t), rng=2, start=3)
+    assert isinstance(x_t, cp.ndarray) and x_t.dtype == dtype and target.dtype == dtype
+    want_x, want_s = proc.dsm_pairs(x0.astype(np.float64), t, rng=2, start=3)
+    if dtype == np.float32:
+        want_x, want_s = want_x.astype(np.float32), want_s.astype(np.float32)
+    assert_close(cp.asnumpy(x_t), want_x, "forward", dtype, floor=16.0)
+    # the target is S at the increment y, whose own error (forward's tolerance) moves S by at
+    # most |dS/dy| |dy|: the closed-form tolerance on the scale of S itself
+    assert_close(cp.asnumpy(target), want_s, "closed_form_score", dtype,
+                 floor=float(np.max(np.abs(want_s))))
+    np.testing.assert_array_equal(cp.asnumpy(target) == 0.0, want_s == 0.0)  # the atom rule
+
+
 def _reverse_case(cp, dtype, eta, solver):
     proc = pure_jump(2, 1)
     x_T = proc.stationary().sample(400, rng=5).astype(dtype)
