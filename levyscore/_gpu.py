@@ -249,13 +249,26 @@ def closed_form_score(process, y2, t):
     -------
     cupy.ndarray, shape (n, D), dtype of ``y2``
     """
-    from ._closed_form import _weight_table
-
     cupy = _cupy()
     n, dim = y2.shape
     out = cupy.empty_like(y2)
     if n == 0:
         return out
+    lw, latom, atom, per_row = _weight_tables(process, t, n)
+    launch("closed_form_score", storage(y2), n,
+           {"n": n, "dim": dim, "y": y2, "lam": process.jump_rate, "b": process.b,
+            "m": process._m_int, "latom": latom, "atom": atom, "lw": lw, "per_row": per_row,
+            "out": out})
+    return out
+
+
+def _weight_tables(process, t, n):
+    """``(lw, latom, atom, per_row)`` of the closed form at the clock time(s) ``t`` (a float:
+    one table, from the Numba function the CPU path uses; a CuPy array: one per row, by the
+    ``weight_table`` kernel)."""
+    from ._closed_form import _weight_table
+
+    cupy = _cupy()
     m = process._m_int
     per_row = int(not isinstance(t, float))
     if per_row:
@@ -266,16 +279,50 @@ def closed_form_score(process, y2, t):
                                            "lam": process.jump_rate, "m": m, "lw_out": lw,
                                            "latom_out": latom, "atom_out": atom})
     else:
-        # one table, from the Numba function the CPU path uses
         host = np.empty((2, m + 1))
         la, at = _weight_table(t, process.theta, process.jump_rate, m, host)
         lw = cupy.asarray(host.reshape(1, -1))
         latom = cupy.asarray([la], dtype=cupy.float64)
         atom = cupy.asarray([at], dtype=cupy.float64)
-    launch("closed_form_score", storage(y2), n,
-           {"n": n, "dim": dim, "y": y2, "lam": process.jump_rate, "b": process.b, "m": m,
-            "latom": latom, "atom": atom, "lw": lw, "per_row": per_row, "out": out})
-    return out
+    return lw, latom, atom, per_row
+
+
+def closed_form_logpdf(process, y2, t):
+    """Closed-form log density on the device (kernel ``point_closed_form``).
+
+    The radii come from :func:`levyscore._validation.row_norms` on the device (the CPU
+    path's operations, in float64 whatever the dtype of ``y2``); as on the CPU, a radius
+    with ``r / b`` beyond the float range has log p = -inf.
+
+    Parameters
+    ----------
+    process : JumpDiffusion
+        Route ``"closed-form"`` (checked by the caller).
+    y2 : cupy.ndarray, shape (n, D), float32 or float64, C-contiguous
+    t : float or cupy.ndarray, float64, shape (n,)
+        Clock time(s), as for :func:`closed_form_score`.
+
+    Returns
+    -------
+    cupy.ndarray, shape (n,), dtype of ``y2`` (a float32 result is the float64 one rounded
+    once)
+    """
+    from ._validation import row_norms
+
+    cupy = _cupy()
+    n, dim = y2.shape
+    logp = cupy.empty(n, dtype=cupy.float64)
+    if n == 0:
+        return logp.astype(y2.dtype)
+    r = cupy.ascontiguousarray(row_norms(y2.astype(cupy.float64), xp=cupy))
+    h = cupy.empty(n, dtype=cupy.float64)
+    lw, latom, _, per_row = _weight_tables(process, t, n)
+    launch("point_closed_form", "f64", n,
+           {"n": n, "r": r, "dim": dim, "lam": process.jump_rate, "b": process.b,
+            "m": process._m_int, "latom": latom, "lw": lw, "per_row": per_row,
+            "want_logp": 1, "logp_out": logp, "h_out": h})
+    logp[cupy.isinf(r / process.b)] = -cupy.inf
+    return logp if y2.dtype == cupy.float64 else logp.astype(y2.dtype)
 
 
 def forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,

@@ -289,6 +289,22 @@ def _device_score(process, y, t=None, clock_time=None):
     return _gpu.closed_form_score(process, y2, tt).reshape(y.shape)
 
 
+def _device_logpdf(process, y, clock_time):
+    """log p of CuPy points ``y`` (..., D) at the clocked time ``clock_time`` (``inf``:
+    stationary): the ``point_closed_form`` kernel on the device, a CuPy array back of shape
+    ``y.shape[:-1]``. Only the closed-form route has a device kernel."""
+    from . import _gpu
+
+    check_domain(process)
+    if process.route != "closed-form":
+        raise ValueError(
+            f"the GPU path covers the closed-form route only (pure jump, integer m); this "
+            f"process has route {process.route!r}: evaluate it on the host (y.get()) instead")
+    y = _gpu.as_device_points(y, process.dim)
+    return _gpu.closed_form_logpdf(process, y.reshape(-1, process.dim),
+                                   float(clock_time)).reshape(y.shape[:-1])
+
+
 class TransitionLaw:
     """Law of ``Y_t = X_t - exp(-theta t) X_0`` at a fixed time, or the stationary law.
 
@@ -347,23 +363,28 @@ class TransitionLaw:
 
         Parameters
         ----------
-        y : array_like, shape (..., D)
-            Points, in the units of the state.
+        y : array_like or cupy.ndarray, shape (..., D)
+            Points, in the units of the state. A CuPy array (float32 or float64) runs the
+            closed-form kernel on its device (float64 arithmetic, a float32 result rounded
+            once) and returns a CuPy array; the quadrature routes have no device path and
+            raise ``ValueError``.
 
         Returns
         -------
-        ndarray, shape (...)
+        ndarray or cupy.ndarray, shape (...)
             ``log p(y)``; ``+inf`` at ``y = 0`` where the pure-jump density is singular.
         """
-        require_host("TransitionLaw.logpdf", y)
+        if array_module(y) is not np:
+            return _device_logpdf(self._process, y, self._time)
         y = as_points(y, self._process.dim)
         r = row_norms(y).reshape(-1)
         logp, _ = _radial_logpdf_h(self._process, np.ascontiguousarray(r), self._t)
         return logp.reshape(y.shape[:-1])
 
     def pdf(self, y):
-        """Density of the continuous part, ``exp(logpdf(y))``; shape (...) for y (..., D)."""
-        return np.exp(self.logpdf(y))
+        """Density of the continuous part, ``exp(logpdf(y))``; shape (...) for y (..., D)
+        (a CuPy array for CuPy ``y``, as :meth:`logpdf`)."""
+        return array_module(y).exp(self.logpdf(y))
 
     def score(self, y):
         """Generalized score ``S(y) = grad V / p`` (MATH.md section 3).

@@ -178,7 +178,7 @@ def check_start(start, n, name="start", count_name="n"):
     return start
 
 
-def row_norms(y):
+def row_norms(y, xp=np):
     """Euclidean norms ``|y|`` over the last axis, without overflow or underflow.
 
     ``sqrt(sum y^2)`` overflows for ``|y| > 1.3e154`` and loses every digit below
@@ -188,22 +188,25 @@ def row_norms(y):
     Parameters
     ----------
     y : ndarray, shape (..., D), float64
+    xp : module, default numpy
+        The array module of ``y``: ``cupy`` computes the norms on the device with the same
+        operations (the device path of ``TransitionLaw.logpdf``).
 
     Returns
     -------
     ndarray, shape (...), float64
     """
-    y = np.asarray(y)
+    y = xp.asarray(y)
     flat = y.reshape(-1, y.shape[-1])
-    r = np.sqrt(np.einsum("ij,ij->i", flat, flat))
+    r = xp.sqrt(xp.einsum("ij,ij->i", flat, flat))
     bad = ~((r > 1e-150) & (r < 1e150))
-    if bad.any():
+    if bool(bad.any()):
         rows = flat[bad]
-        big = np.max(np.abs(rows), axis=-1)
-        _, e = np.frexp(big)
-        scaled = np.ldexp(rows, -e[:, None])
-        rs = np.ldexp(np.sqrt(np.einsum("ij,ij->i", scaled, scaled)), e)
-        r[bad] = np.where(big > 0.0, rs, 0.0)
+        big = xp.max(xp.abs(rows), axis=-1)
+        _, e = xp.frexp(big)
+        scaled = xp.ldexp(rows, -e[:, None])
+        rs = xp.ldexp(xp.sqrt(xp.einsum("ij,ij->i", scaled, scaled)), e)
+        r[bad] = xp.where(big > 0.0, rs, 0.0)
     return r.reshape(y.shape[:-1])
 
 

@@ -172,7 +172,7 @@ def fake_cupy(emulated=True):
     cp = types.ModuleType("cupy")
     cp.ndarray = FakeDeviceArray
     cp.float64, cp.float32, cp.int64, cp.uint32 = np.float64, np.float32, np.int64, np.uint32
-    cp.nan = np.nan
+    cp.nan, cp.inf = np.nan, np.inf
     cp.asarray = lambda a, dtype=None: (a if isinstance(a, FakeDeviceArray) and dtype is None
                                         else device_array(a, dtype))
     cp.empty = lambda shape, dtype=np.float64: np.empty(shape, dtype=dtype).view(FakeDeviceArray)
@@ -183,7 +183,9 @@ def fake_cupy(emulated=True):
     cp.ascontiguousarray = lambda a: np.ascontiguousarray(a).view(FakeDeviceArray)
     cp.broadcast_to = lambda a, shape: np.broadcast_to(np.asarray(a), shape).view(
         FakeDeviceArray)
-    cp.isfinite = np.isfinite
+    cp.isfinite, cp.isinf = np.isfinite, np.isinf
+    cp.sqrt, cp.einsum, cp.max, cp.abs, cp.frexp, cp.ldexp, cp.where, cp.exp = (
+        np.sqrt, np.einsum, np.max, np.abs, np.frexp, np.ldexp, np.where, np.exp)
     cp.asnumpy = lambda a: np.array(a)
     stream = types.SimpleNamespace(synchronize=lambda: None)
     runtime = types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,

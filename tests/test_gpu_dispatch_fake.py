@@ -54,6 +54,16 @@ def _k_closed_form_score(n, dim, y, lam, b, m, latom, atom, lw, per_row, out):
         out[i] = -hh * yi
 
 
+def _k_point_closed_form(n, r, dim, lam, b, m, latom, lw, per_row, want_logp, logp_out, h_out):
+    m = int(m)
+    for i in range(int(n)):
+        row = i if per_row else 0
+        lp, hh = _closed_form._point_closed_form(float(r[i]), int(dim), lam, b, m, latom[row],
+                                                 _table(lw, row, m), bool(want_logp))
+        logp_out[i] = lp
+        h_out[i] = hh
+
+
 def _k_forward(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate, jump_var,
                start, index, dom_gauss, dom_jump, out, w_out, n_out):
     x = np.asarray(x0, dtype=np.float64) if has_x0 else np.empty((0, int(dim)))
@@ -89,6 +99,7 @@ def _k_combine(n, a, x, c, s, out, noise=None):
 _KERNELS = {
     "weight_table": _k_weight_table,
     "closed_form_score": _k_closed_form_score,
+    "point_closed_form": _k_point_closed_form,
     "forward": _k_forward,
     "forward_path": _k_forward_path,
     "combine": _k_combine,
@@ -218,6 +229,31 @@ def test_fake_sample_path_equals_cpu(fake, amplitude):
         proc.sample_path(_dev(x0), _dev(np.array(times)), rng=1)
     with pytest.raises(ValueError, match="increasing"):
         proc.sample_path(_dev(x0), [1.0, 0.5], rng=1)
+
+
+@pytest.mark.parametrize("dim, m", [(1, 1), (2, 1), (3, 3)])
+def test_fake_logpdf_equals_cpu(fake, dim, m):
+    """TransitionLaw.logpdf / pdf on the device (closed form): the CPU values bit for bit in
+    float64, at the origin, at extreme radii (rescaled norms) and in float32 (the
+    float64 values rounded once); the quadrature routes refuse."""
+    proc = pure_jump(dim, m)
+    y = np.random.default_rng(6).normal(0.0, 2.0, (4, 5, dim))
+    y[0, 0] = 0.0
+    y[1, 0] = 1e-200
+    y[2, 0] = 1e200
+    for law in (proc.transition(0.8), proc.stationary()):
+        got = law.logpdf(_dev(y))
+        assert isinstance(got, FakeDeviceArray) and got.shape == y.shape[:-1]
+        np.testing.assert_array_equal(np.asarray(got), law.logpdf(y))
+        np.testing.assert_array_equal(np.asarray(law.pdf(_dev(y))), law.pdf(y))
+        y32 = y[3].astype(np.float32)
+        got32 = law.logpdf(_dev(y32))
+        assert got32.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(got32),
+                                      law.logpdf(y32.astype(np.float64)).astype(np.float32))
+    assert ("point_closed_form", "f64") in fake.launched
+    with pytest.raises(ValueError, match="closed-form route only"):
+        levyscore.JumpDiffusion(dim).transition(1.0).logpdf(_dev(y))
 
 
 def test_fake_dsm_pairs_equal_cpu(fake):

@@ -151,6 +151,21 @@ def test_dsm_pairs_on_device_match_cpu(cp, dtype):
     np.testing.assert_array_equal(cp.asnumpy(target) == 0.0, want_s == 0.0)  # the atom rule
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dim, m", [(1, 1), (2, 2), (5, 3)])
+def test_logpdf_on_device_matches_cpu(cp, dtype, dim, m):
+    proc = pure_jump(dim, m)
+    y = np.random.default_rng(2).normal(0.0, 2.0, (9, 13, dim)).astype(dtype)
+    for law in (proc.transition(0.6), proc.stationary()):
+        got = law.logpdf(cp.asarray(y))
+        assert isinstance(got, cp.ndarray) and got.dtype == dtype and got.shape == y.shape[:-1]
+        want = law.logpdf(y.astype(np.float64))
+        if dtype == np.float32:
+            want = want.astype(np.float32)
+        # log p is O(1-10) here: the kernel's relative tolerance on the scale of |log p| or 1
+        assert_close(cp.asnumpy(got), want, "point_closed_form", dtype, floor=1.0)
+
+
 def _reverse_case(cp, dtype, eta, solver):
     proc = pure_jump(2, 1)
     x_T = proc.stationary().sample(400, rng=5).astype(dtype)
