@@ -294,18 +294,8 @@ def closed_form_logpdf(process, y2, t):
     path's operations, in float64 whatever the dtype of ``y2``); as on the CPU, a radius
     with ``r / b`` beyond the float range has log p = -inf.
 
-    Parameters
-    ----------
-    process : JumpDiffusion
-        Route ``"closed-form"`` (checked by the caller).
-    y2 : cupy.ndarray, shape (n, D), float32 or float64, C-contiguous
-    t : float or cupy.ndarray, float64, shape (n,)
-        Clock time(s), as for :func:`closed_form_score`.
-
-    Returns
-    -------
-    cupy.ndarray, shape (n,), dtype of ``y2`` (a float32 result is the float64 one rounded
-    once)
+    ``process``, ``y2`` and ``t`` as for :func:`closed_form_score`. Returns a CuPy array of
+    shape (n,) and the dtype of ``y2`` (a float32 result is the float64 one rounded once).
     """
     from ._validation import row_norms
 

@@ -258,6 +258,19 @@ def _score_flat(process, y2, t):
     return out
 
 
+def _closed_form_device_points(process, y):
+    """CuPy points ``y`` checked for a device kernel of the closed form (the only route with
+    one; the quadrature routes refuse rather than copy to the host)."""
+    from . import _gpu
+
+    check_domain(process)
+    if process.route != "closed-form":
+        raise ValueError(
+            f"the GPU path covers the closed-form route only (pure jump, integer m); this "
+            f"process has route {process.route!r}: evaluate it on the host (y.get()) instead")
+    return _gpu.as_device_points(y, process.dim)
+
+
 def _device_score(process, y, t=None, clock_time=None):
     """Generalized score of CuPy points ``y`` (..., D): the ``closed_form_score`` kernel on
     the device, a CuPy array back. The time is a process time ``t`` (a scalar or a CuPy
@@ -269,12 +282,7 @@ def _device_score(process, y, t=None, clock_time=None):
     """
     from . import _gpu
 
-    check_domain(process)
-    if process.route != "closed-form":
-        raise ValueError(
-            f"the GPU path covers the closed-form route only (pure jump, integer m); this "
-            f"process has route {process.route!r}: evaluate it on the host (y.get()) instead")
-    y = _gpu.as_device_points(y, process.dim)
+    y = _closed_form_device_points(process, y)
     y2 = y.reshape(-1, process.dim)
     if clock_time is not None:
         tt = float(clock_time)
@@ -295,12 +303,7 @@ def _device_logpdf(process, y, clock_time):
     ``y.shape[:-1]``. Only the closed-form route has a device kernel."""
     from . import _gpu
 
-    check_domain(process)
-    if process.route != "closed-form":
-        raise ValueError(
-            f"the GPU path covers the closed-form route only (pure jump, integer m); this "
-            f"process has route {process.route!r}: evaluate it on the host (y.get()) instead")
-    y = _gpu.as_device_points(y, process.dim)
+    y = _closed_form_device_points(process, y)
     return _gpu.closed_form_logpdf(process, y.reshape(-1, process.dim),
                                    float(clock_time)).reshape(y.shape[:-1])
 

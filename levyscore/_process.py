@@ -236,6 +236,15 @@ class JumpDiffusion:
             raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
         return np.ascontiguousarray(x0)
 
+    def _device_initial(self, x0):
+        """CuPy initial states, shape (n, D), checked as :meth:`_initial` checks host ones."""
+        from . import _gpu
+
+        x0 = _gpu.as_device_points(x0, self._dim, "x0")
+        if x0.ndim != 2:
+            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        return x0
+
     def sample(self, x0, t, rng=None, *, start=0):
         """Exact draws of ``X_t`` given ``X_0 = x0`` (MATH.md section 1; no time step).
 
@@ -272,9 +281,7 @@ class JumpDiffusion:
         """:meth:`sample` for CuPy ``x0``: the ``forward`` kernel on the device."""
         from . import _gpu
 
-        x0 = _gpu.as_device_points(x0, self._dim, "x0")
-        if x0.ndim != 2:
-            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        x0 = self._device_initial(x0)
         n = x0.shape[0]
         tt = _gpu.device_times(self, t, n)
         start = check_start(start, n)
@@ -303,14 +310,7 @@ class JumpDiffusion:
         """
         require_host("JumpDiffusion.sample_path (times)", times)
         device = array_module(x0) is not np
-        if device:
-            from . import _gpu
-
-            x0 = _gpu.as_device_points(x0, self._dim, "x0")
-            if x0.ndim != 2:
-                raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
-        else:
-            x0 = self._initial(x0)
+        x0 = self._device_initial(x0) if device else self._initial(x0)
         times = np.asarray(times, dtype=np.float64) if np.ndim(times) == 1 else None
         if times is None or times.shape[0] == 0:
             raise ValueError("times must be a non-empty one-dimensional array")
@@ -320,6 +320,8 @@ class JumpDiffusion:
             raise ValueError(f"times may hold at most {_forward.MAX_STREAM_INDEX + 1} values")
         start = check_start(start, x0.shape[0])
         if device:
+            from . import _gpu
+
             return _gpu.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
                                      start=start, amplitude=self._amplitude)
         return _forward.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
@@ -388,9 +390,7 @@ class JumpDiffusion:
         from . import _gpu
 
         cupy = _gpu._cupy()
-        x0 = _gpu.as_device_points(x0, self._dim, "x0")
-        if x0.ndim != 2:
-            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        x0 = self._device_initial(x0)
         n = x0.shape[0]
         tt = _gpu.device_times(self, t, n)
         start = check_start(start, n)
