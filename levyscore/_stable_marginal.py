@@ -242,6 +242,25 @@ def walk_region(c, e, r2, dim, xs, logw, kfloor, g0):
 
 
 @nb.njit(cache=True)
+def walk_step(k, direction, a0, a1, g0, g1, lo, hi, max0, max1, klo, khi):
+    """Record node k's log terms (p, h p) of the walk (``direction`` -1: down, 1: up).
+
+    Returns ``(lo, hi, max0, max1, stop)``: the walked range, the running maxima, and
+    whether the walk may stop in this direction (outside ``[klo, khi]`` and both terms
+    e^-25 below their maxima)."""
+    g0[k] = a0
+    g1[k] = a1
+    if direction == -1:
+        lo = k
+    else:
+        hi = k
+    max0 = max(max0, a0)
+    max1 = max(max1, a1)
+    inside = k >= klo if direction == -1 else k <= khi
+    return lo, hi, max0, max1, (not inside) and a0 < max0 - _TAIL and a1 < max1 - _TAIL
+
+
+@nb.njit(cache=True)
 def walk_total(g0, g1, lo, hi):
     """(log p, h) from the walked nodes ``lo..hi``: log-sum-exp of p's and h p's terms."""
     logp = -math.inf
@@ -301,16 +320,9 @@ def _marginal_point(r, t, dim, theta, diffusion, lam, b2, vdata, xs, logw, kfloo
                                          e * math.exp(xs[k]), buf)
                 a0 = logw[k] + lp
                 a1 = a0 + math.log(hh) if hh > 0.0 else -math.inf
-            g0[k] = a0
-            g1[k] = a1
-            if direction == -1:
-                lo = k
-            else:
-                hi = k
-            max0 = max(max0, a0)
-            max1 = max(max1, a1)
-            inside = k >= klo if direction == -1 else k <= khi
-            if not inside and a0 < max0 - _TAIL and a1 < max1 - _TAIL:
+            lo, hi, max0, max1, stop = walk_step(k, direction, a0, a1, g0, g1, lo, hi, max0,
+                                                 max1, klo, khi)
+            if stop:
                 break
             k += direction
     return walk_total(g0, g1, lo, hi)

@@ -23,13 +23,11 @@ import math
 import numba as nb
 import numpy as np
 
-from ._stable_marginal import walk_region, walk_total
+from ._stable_marginal import walk_region, walk_step, walk_total
 from ._wgauss import _point_logpdf_logh as _gauss_point
 from ._wmixture import _point_logpdf_logh as _wtable_point
 
 __all__ = ["renewal_marginal_logpdf_h", "law_arrays"]
-
-_TAIL = 25.0  # as in levyscore._stable_marginal
 
 #: The two kinds of tables of W (the kernel's ``kind``).
 KIND_WTABLE = 0
@@ -83,16 +81,9 @@ def _point(kind, r, dim, s, q, m, jump_var, lam, diffusion, vdata, xs, logw, kfl
                 return math.nan, math.nan
             a0 = logw[k] + a
             a1 = a0 + b if a > -math.inf else -math.inf  # p underflows: h is not needed
-            g0[k] = a0
-            g1[k] = a1
-            if direction == -1:
-                lo = k
-            else:
-                hi = k
-            max0 = max(max0, a0)
-            max1 = max(max1, a1)
-            inside = k >= klo if direction == -1 else k <= khi
-            if not inside and a0 < max0 - _TAIL and a1 < max1 - _TAIL:
+            lo, hi, max0, max1, stop = walk_step(k, direction, a0, a1, g0, g1, lo, hi, max0,
+                                                 max1, klo, khi)
+            if stop:
                 break
             k += direction
     return walk_total(g0, g1, lo, hi)
