@@ -6,18 +6,29 @@ backend its inputs live on, in the spirit of CuPy's ``get_array_module`` and Sci
 
 * NumPy arrays, lists, Python and NumPy scalars: the CPU (Numba) path, unchanged;
 * any CuPy array: the GPU path (the CUDA kernels of ``kernels/``, launched through
-  :mod:`levyscore._gpu`), which returns CuPy arrays and never copies data to the host;
+  :mod:`levyscore._gpu`), which returns CuPy arrays and never copies data to the host
+  (one documented exception: the rows a :class:`levyscore.ScoreTable` does not serve, which
+  only quadrature on the host can compute);
 * NumPy arrays mixed with CuPy arrays: :class:`ValueError`, never a silent transfer.
 
 A CuPy array is recognised by the top-level module of its type (``cupy``), so neither
 importing levyscore nor any CPU call imports CuPy; the module is imported only once an input
 already is a CuPy array (so CuPy is then loaded anyway).
+
+The device paths themselves live next to their CPU paths (``_laws``: closed-form score and
+log p; ``_forward``: forward draws and paths; ``_reverse``: the step; ``_table``: the
+ScoreTable lookup; ``_process`` and ``learn``: training pairs); they share the input checks
+below (:func:`device_points`, :func:`device_times`, :func:`storage`) and launch kernels with
+:func:`levyscore._registry.launch`.
 """
 import numbers
 
 import numpy as np
 
-__all__ = ["MIXED_MESSAGE", "array_module", "is_cupy_array", "is_device", "require_host"]
+from ._gpu import import_cupy as cupy
+
+__all__ = ["MIXED_MESSAGE", "array_module", "cupy", "device_points", "device_times",
+           "is_cupy_array", "is_device", "require_host", "storage", "time_argument"]
 
 #: The error of a call that mixes NumPy and CuPy arrays.
 MIXED_MESSAGE = ("mixed NumPy and CuPy inputs: move all arrays to one device "
@@ -101,3 +112,94 @@ def require_host(what, *arrays):
     """
     if any(is_cupy_array(a) for a in arrays):
         raise ValueError(f"{what} has no GPU path: pass NumPy arrays (cupy.asnumpy(a) or a.get())")
+
+
+_DEVICE_DTYPES = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32"}
+
+
+def storage(arr):
+    """Kernel dtype suffix of a CuPy float array: ``"f64"`` or ``"f32"``.
+
+    Raises
+    ------
+    ValueError
+        For any other dtype (convert with ``.astype(cupy.float64)``).
+    """
+    try:
+        return _DEVICE_DTYPES[np.dtype(arr.dtype)]
+    except KeyError:
+        raise ValueError(f"device arrays must be float32 or float64, got {arr.dtype}; "
+                         "convert with .astype(cupy.float64)") from None
+
+
+def device_points(y, dim, name="y"):
+    """A C-contiguous float32/float64 CuPy array of shape (..., dim) with finite entries.
+
+    Integer arrays become float64. The finiteness check reduces on the device and reads one
+    boolean back (no data transfer).
+
+    Raises
+    ------
+    ValueError
+        For another dtype, a last axis other than ``dim``, or NaN or inf entries (the message
+        names ``name``).
+    """
+    cp = cupy()
+    if y.dtype.kind in "iu":
+        y = y.astype(cp.float64)
+    storage(y)
+    if y.ndim == 0 or y.shape[-1] != dim:
+        raise ValueError(f"{name} must have shape (..., {dim}) (last axis = process dimension), "
+                         f"got shape {y.shape}")
+    if y.size and not bool(cp.isfinite(y).all()):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return cp.ascontiguousarray(y)
+
+
+def device_times(process, t, batch):
+    """Clock times of device points with leading axes ``batch`` (a shape).
+
+    Parameters
+    ----------
+    process : JumpDiffusion
+        Its clock maps process times to clock times (MATH.md section 7).
+    t : float or cupy.ndarray
+        A scalar (shared by every point) or a CuPy array broadcasting against ``batch``.
+    batch : tuple of int
+
+    Returns
+    -------
+    float or cupy.ndarray
+        The clock time (a float), or float64 clock times of shape ``(prod(batch),)``.
+
+    Raises
+    ------
+    ValueError
+        For a time that is not finite and positive, a CuPy array that does not broadcast,
+        or a CuPy array of times with a noise schedule (its clock has no device path).
+    """
+    from ._validation import check_time
+
+    if not is_cupy_array(t):
+        return float(process.clock(check_time(t)))
+    cp = cupy()
+    tt = cp.asarray(t, dtype=cp.float64)
+    if tt.size and not bool(((tt > 0) & cp.isfinite(tt)).all()):
+        raise ValueError("t must be finite and positive (t > 0)")
+    if process.schedule is not None:
+        raise ValueError("device arrays of times are supported without a noise schedule only; "
+                         "pass a scalar t, or compute on the host")
+    try:
+        tt = cp.broadcast_to(tt, tuple(batch))
+    except ValueError:
+        raise ValueError(f"t of shape {tt.shape} does not broadcast against the leading axes "
+                         f"{tuple(batch)} of the points") from None
+    return cp.ascontiguousarray(tt.reshape(-1))
+
+
+def time_argument(t):
+    """``(t, t_per_row)`` of a kernel from :func:`device_times`: a float64 CuPy array of
+    shape (1,) and 0 for a shared time, the array itself and 1 for one time per row."""
+    if is_cupy_array(t):
+        return t, 1
+    return cupy().asarray([float(t)], dtype=cupy().float64), 0

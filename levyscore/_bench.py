@@ -268,21 +268,31 @@ def _best_of_events(cupy, fn, repeat):
 
 
 def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BANDWIDTH,
-              cpu_threads=2):
+              cpu_threads=2, table=None):
     """CUDA paths against the CPU paths of the same run (D = 2), float32 and float64.
 
-    Closed-form score (pure jump, m = 1, t = 1), forward sampling ``X_t`` from ``x0``
-    (default process, t = 10) and one exponential-Euler ODE step (score plus ``combine``)
-    at ``n`` points on the device, timed with CUDA events (best of ``repeat`` after a warm-up);
-    the CPU paths (float64, ``cpu_threads`` Numba threads: the 2-core reference machine) run
-    at ``n_cpu`` points and are scaled per point.
-    Each device time is also compared with the memory-bandwidth bound: bytes moved (arrays
-    read and written once) divided by ``bandwidth`` (an H200's 4.8e12 B/s by default).
+    At ``n`` points on the device, timed with CUDA events (best of ``repeat`` after a
+    warm-up), against the CPU paths (float64, ``cpu_threads`` Numba threads: the 2-core
+    reference machine) at ``n_cpu`` points, scaled per point:
+
+    * ``score``: closed-form score (pure jump, m = 1, t = 1);
+    * ``forward``: forward sampling ``X_t`` from ``x0`` (default process, t = 10);
+    * ``ode-step``: one exponential-Euler ODE step (score plus ``combine``);
+    * ``pairs``: denoising score-matching pairs ``(x_t, target)`` (pure jump, t = 1: the
+      forward kernel twice and the score kernel);
+    * ``table``: :class:`levyscore.ScoreTable` lookup (default jump-diffusion, t = 1, points
+      drawn from its forward law; ``table`` is built on ``[1e-3, 10]`` unless given).
+
+    Each device time is also compared with the memory-bandwidth bound: the bytes a kernel
+    must move (its inputs read and its results written once) divided by ``bandwidth`` (an
+    H200's 4.8e12 B/s by default).
     """
     cupy, reason = _device_or_reason()
     if cupy is None:
         msg = f"gpu benchmark skipped: {reason}"
         return dict(name="gpu", n=n, skipped=reason, line=msg)
+    import tempfile
+
     import levyscore
     from levyscore._reverse import ExpEuler, ReverseNoise
     from levyscore._seeding import philox_key
@@ -290,22 +300,38 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
     dim = 2
     jump = levyscore.JumpDiffusion(dim, theta=0.5, diffusion=0.0, jump_rate=1.0, jump_var=2.0)
     default = levyscore.JumpDiffusion(dim)
+    if table is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            table = levyscore.ScoreTable.build(default, 1e-3, 10.0, cache_dir=tmp)
     law = jump.transition(1.0)
     noise = ReverseNoise(jump, 0.0, philox_key(seed))
     ode = ExpEuler(jump, jump.score, eta=0.0)
 
+    def cases(y, x0, y_table):
+        """op -> (call, bytes moved per point at storage size ``size``)."""
+        return {
+            "score": (lambda: law.score(y), lambda size: 2 * dim * size),  # read y, write S
+            # read x0; write X, W (storage type) and N (int64)
+            "forward": (lambda: default.sample(x0, 10.0, rng=seed),
+                        lambda size: 2 * dim * size + size + 8),
+            # score (read x, write S) then combine (read x and S, write x')
+            "ode-step": (lambda: ode.step(1.0, 0.99, y, 0, noise), lambda size: 5 * dim * size),
+            # read x0; write x_t and the target
+            "pairs": (lambda: jump.dsm_pairs(x0, 1.0, rng=seed), lambda size: 3 * dim * size),
+            # read y, write S
+            "table": (lambda: table.score(y_table, 1.0), lambda size: 2 * dim * size),
+        }
+
     host_y = np.random.default_rng(seed).standard_normal((n_cpu, dim)) * 2.0
     host_x0 = np.zeros((n_cpu, dim))
+    host_table_y = table.process.sample(host_x0, 1.0, rng=seed)
     import numba
 
     threads = numba.get_num_threads()
     numba.set_num_threads(max(1, min(cpu_threads, threads)))
     try:
-        cpu = {
-            "score": _best_of(lambda: law.score(host_y), repeat),
-            "forward": _best_of(lambda: default.sample(host_x0, 10.0, rng=seed), repeat),
-            "ode-step": _best_of(lambda: ode.step(1.0, 0.99, host_y, 0, noise), repeat),
-        }
+        cpu = {name: _best_of(fn, repeat)
+               for name, (fn, _) in cases(host_y, host_x0, host_table_y).items()}
         cpu_used = numba.get_num_threads()
     finally:
         numba.set_num_threads(threads)
@@ -318,16 +344,9 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
         y = (cupy.random.default_rng(seed).standard_normal((n, dim), dtype=np.float64)
              * 2.0).astype(dtype)
         x0 = cupy.zeros((n, dim), dtype=dtype)
-        cases = {
-            # read y, write S
-            "score": (lambda: law.score(y), 2 * n * dim * size),
-            # read x0; write X, W (storage type) and N (int64)
-            "forward": (lambda: default.sample(x0, 10.0, rng=seed),
-                        2 * n * dim * size + n * size + 8 * n),
-            # score (read x, write S) then combine (read x and S, write x')
-            "ode-step": (lambda: ode.step(1.0, 0.99, y, 0, noise), 5 * n * dim * size),
-        }
-        for name, (fn, nbytes) in cases.items():
+        y_table = table.process.sample(x0, 1.0, rng=seed)
+        for name, (fn, per_point) in cases(y, x0, y_table).items():
+            nbytes = n * per_point(size)
             t_gpu = _best_of_events(cupy, fn, repeat)
             cpu_rate = n_cpu / cpu[name]
             gpu_rate = n / t_gpu
@@ -341,7 +360,7 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
                          f"({gpu_rate:.3g} points/s), {rec['speedup']:.1f}x the CPU "
                          f"({cpu_rate:.3g} points/s at n={n_cpu}), "
                          f"{100 * rec['bandwidth_fraction']:.1f}% of {bandwidth:.2g} B/s")
-        del y, x0
+        del y, x0, y_table
         cupy.get_default_memory_pool().free_all_blocks()
     header = (f"gpu ({device}) vs CPU ({cpu_used} Numba threads, float64), D={dim}, "
               f"best of {repeat} (CUDA events after a warm-up):")

@@ -282,36 +282,76 @@ def _score_row_near_origin(y, i, dim, r, lam, b, m, latom, lw, out):
 
 
 @nb.njit(cache=True, parallel=True)
-def closed_form_score(y, t, theta, lam, b, m, out):
-    """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D); t (n,) or (1,)."""
-    n, dim = y.shape
-    # The row body is written out here (and again in bessel_mixture_score), not factored into
-    # a helper: factoring it (tried) made this hot loop 20% slower (10.5x -> 8.3x in the
-    # bench); tried again in issue 10 with the overflow branches, 0.0724-0.0736 s against
-    # 0.0685-0.0707 s inline (n = 10^6, same session).
-    tstep = 1 if t.shape[0] > 1 else 0
-    shared = np.empty((2, m + 1))
-    latom0, atom0 = _weight_table(t[0], theta, lam, m, shared)
+def weight_table_kernel(n, t, theta, lam, m, lw_out, latom_out, atom_out):
+    """Weight tables at the times ``t`` (n,): ``lw_out`` (n, 2, m + 1), ``latom_out`` and
+    ``atom_out`` (n,) (:func:`_weight_table` per time). The arguments of the CUDA kernel
+    ``weight_table`` (``kernels/closed_form.cu``), whose twin this is."""
     for i in nb.prange(n):
-        if tstep:
-            lw = np.empty((2, m + 1))
-            latom, atom = _weight_table(t[i], theta, lam, m, lw)
-        else:
-            lw = shared
-            latom = latom0
-            atom = atom0
+        latom, atom = _weight_table(t[i], theta, lam, m, lw_out[i])
+        latom_out[i] = latom
+        atom_out[i] = atom
+
+
+def weight_tables(t, theta, lam, m):
+    """``(lw, latom, atom, per_row)`` of the closed form at clock times ``t`` ((1,): one
+    table, ``per_row = 0``; (n,): one per time, ``per_row = 1``), the table arguments of
+    :func:`closed_form_score_kernel` and :func:`point_closed_form_kernel`."""
+    rows = t.shape[0]
+    lw = np.empty((rows, 2, m + 1))
+    latom = np.empty(rows)
+    atom = np.empty(rows)
+    if rows == 1:  # one table: no parallel launch
+        latom[0], atom[0] = _weight_table(t[0], theta, lam, m, lw[0])
+    else:
+        weight_table_kernel(rows, t, theta, lam, m, lw, latom, atom)
+    return lw, latom, atom, int(rows > 1)
+
+
+@nb.njit(cache=True, parallel=True)
+def closed_form_score_kernel(n, dim, y, lam, b, m, latom, atom, lw, per_row, out):
+    """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D), from weight tables:
+    ``lw`` (rows, 2, m + 1), ``latom`` and ``atom`` (rows,); point i uses row i
+    (``per_row = 1``) or row 0. The arguments of the CUDA kernel ``closed_form_score``."""
+    # The row body is written out here, not factored into a helper: factoring it (tried)
+    # made this hot loop 20% slower (10.5x -> 8.3x in the bench); tried again in issue 10
+    # with the overflow branches, 0.0724-0.0736 s against 0.0685-0.0707 s inline (n = 10^6,
+    # same session).
+    for i in nb.prange(n):
+        row = i * per_row  # per_row is 0 or 1 (a conditional index trips parfor typing)
+        table = lw[row]
         r2 = 0.0
         for d in range(dim):
             r2 += y[i, d] * y[i, d]
         r = math.sqrt(r2)
         if not (r2 > 1e-290 and r2 < 1e290):
             r = rescaled_norm(y, i, dim)
-        hh = _h_fast(r, dim, lam, b, m, latom, atom, lw)
+        hh = _h_fast(r, dim, lam, b, m, latom[row], atom[row], table)
         if hh < 1e290:
             for d in range(dim):
                 out[i, d] = -hh * y[i, d]
         else:
-            _score_row_near_origin(y, i, dim, r, lam, b, m, latom, lw, out)
+            _score_row_near_origin(y, i, dim, r, lam, b, m, latom[row], table, out)
+
+
+def closed_form_score(y, t, theta, lam, b, m, out):
+    """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D); t (n,) or (1,): the
+    weight tables of :func:`weight_tables`, then :func:`closed_form_score_kernel`."""
+    lw, latom, atom, per_row = weight_tables(t, theta, lam, m)
+    closed_form_score_kernel(y.shape[0], y.shape[1], y, lam, b, m, latom, atom, lw, per_row,
+                             out)
+
+
+@nb.njit(cache=True, parallel=True)
+def point_closed_form_kernel(n, r, dim, lam, b, m, latom, lw, per_row, want_logp, logp_out,
+                             h_out):
+    """``(log p, h)`` at radii ``r`` (n,) from weight tables as in
+    :func:`closed_form_score_kernel` (log p = 0 unless ``want_logp``): the arguments of the
+    CUDA kernel ``point_closed_form``. No ``r / b = inf`` branch (the callers set log p)."""
+    for i in nb.prange(n):
+        row = i * per_row  # per_row is 0 or 1 (a conditional index trips parfor typing)
+        lp, hh = _point_closed_form(r[i], dim, lam, b, m, latom[row], lw[row], want_logp != 0)
+        logp_out[i] = lp
+        h_out[i] = hh
 
 
 @nb.njit(cache=True, parallel=True)
@@ -332,21 +372,8 @@ def bessel_mixture_logpdf_h(r, dim, lam, b, m, lw, latom, logp_out, h_out):
         h_out[i] = hh
 
 
-@nb.njit(cache=True, parallel=True)
 def bessel_mixture_score(y, lam, b, m, lw, latom, out):
-    """``S(y) = -y h(|y|)`` for the weight table of :func:`bessel_mixture_logpdf_h`; y (n, D)."""
-    n, dim = y.shape
-    atom = math.exp(latom)
-    for i in nb.prange(n):
-        r2 = 0.0
-        for d in range(dim):
-            r2 += y[i, d] * y[i, d]
-        r = math.sqrt(r2)
-        if not (r2 > 1e-290 and r2 < 1e290):
-            r = rescaled_norm(y, i, dim)
-        hh = _h_fast(r, dim, lam, b, m, latom, atom, lw)
-        if hh < 1e290:
-            for d in range(dim):
-                out[i, d] = -hh * y[i, d]
-        else:
-            _score_row_near_origin(y, i, dim, r, lam, b, m, latom, lw, out)
+    """``S(y) = -y h(|y|)`` for the weight table of :func:`bessel_mixture_logpdf_h`; y (n, D)
+    (:func:`closed_form_score_kernel` with that one table)."""
+    closed_form_score_kernel(y.shape[0], y.shape[1], y, lam, b, m, np.array([latom]),
+                             np.array([math.exp(latom)]), lw.reshape(1, 2, m + 1), 0, out)

@@ -61,6 +61,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._backend import cupy, is_cupy_array, time_argument
 from ._philox import (
     DOMAIN_FORWARD_GAUSS,
     DOMAIN_FORWARD_JUMP,
@@ -78,6 +79,7 @@ from ._philox import (
     stream_word,
     uniform_pair,
 )
+from ._registry import launch
 from ._time import gaussian_variance
 from .amplitudes._dispatch import LAW_LAPLACE, draw_mark
 
@@ -285,13 +287,13 @@ def gaussian_row(c0, c1, c2, k0, k1, scale, decay, base, has_base, out):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start, index,
-                    out, w_out, n_out, dom_gauss=DOMAIN_FORWARD_GAUSS, dom_jump=DOMAIN_FORWARD_JUMP,
-                    dom_mark=DOMAIN_FORWARD_MARK, law=LAW_LAPLACE, law_param=0.0):
-    n = out.shape[0]
-    has_x0 = x0.shape[0] > 0
+def _forward_kernel(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate,
+                    jump_var, start, index, dom_gauss, dom_jump, dom_mark, law, law_param, out,
+                    w_out, n_out):
+    """The forward draw (X with ``has_x0 = 1``, else the increment Y; x0 is then not read),
+    its W and N: the arguments of the CUDA kernel ``forward_law`` (``kernels/forward.cu``).
+    ``t`` has shape (n,) (``t_per_row = 1``) or (1,)."""
     no_row = np.empty(0, dtype=np.float64)
-    scalar_t = t.shape[0] == 1
     cg = stream_word(dom_gauss, index)
     cj = stream_word(dom_jump, index)
     cm = stream_word(dom_mark, index)
@@ -303,24 +305,34 @@ def _forward_kernel(k0, k1, x0, t, theta, diffusion, jump_rate, jump_var, start,
         gi = ustart + np.uint64(i)
         c0 = gi & _MASK32
         c1 = gi >> _SHIFT32
-        ti = t[0] if scalar_t else t[i]
+        ti = t[i] if t_per_row else t[0]
         w, nj = jump_mixing(c0, c1, cj, cm, k0, k1, ti, theta, jump_rate, law, law_param)
-        if scalar_t:
-            scale = math.sqrt(s0 + jump_var * w)
-            decay = decay0
-        else:
+        if t_per_row:
             scale = math.sqrt(gaussian_variance(theta, diffusion, ti) + jump_var * w)
             decay = math.exp(-theta * ti)
+        else:
+            scale = math.sqrt(s0 + jump_var * w)
+            decay = decay0
         base = x0[i] if has_x0 else no_row
-        gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, has_x0, out[i])
+        gaussian_row(c0, c1, cg, k0, k1, scale, decay, base, has_x0 != 0, out[i])
         w_out[i] = w
         n_out[i] = nj
 
 
+def _forward_laplace(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate,
+                     jump_var, start, index, dom_gauss, dom_jump, out, w_out, n_out):
+    """:func:`_forward_kernel` for Laplace amplitudes (no mark stream is read): the
+    arguments of the CUDA kernel ``forward``."""
+    _forward_kernel(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate,
+                    jump_var, start, index, dom_gauss, dom_jump, DOMAIN_FORWARD_MARK,
+                    LAW_LAPLACE, 0.0, out, w_out, n_out)
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def _path_kernel(k0, k1, x0, times, theta, diffusion, jump_rate, jump_var, start, out,
-                 law=LAW_LAPLACE, law_param=0.0):
-    n, n_times, _ = out.shape
+def _path_kernel(n, dim, k0, k1, x0, times, n_times, theta, diffusion, jump_rate, jump_var,
+                 start, law, law_param, out):
+    """Exact path values ``out`` (n, n_times, dim) at ``times``: the arguments of the CUDA
+    kernel ``forward_path``."""
     ustart = np.uint64(start)
     for i in prange(n):
         gi = ustart + np.uint64(i)
@@ -359,9 +371,10 @@ def stationary_mixing(c0, c1, cw, cj, cm, k0, k1, theta, jump_rate, law, param):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _stationary_kernel(k0, k1, theta, diffusion, jump_rate, jump_var, start, index,
-                       out, w_out, law=LAW_LAPLACE, law_param=0.0):
-    n = out.shape[0]
+def _stationary_kernel(n, dim, k0, k1, theta, diffusion, jump_rate, jump_var, start, index,
+                       law, law_param, out, w_out):
+    """Stationary draws ``out`` (n, dim) and their W_inf: the arguments of the CUDA kernel
+    ``stationary_law``."""
     no_row = np.empty(0, dtype=np.float64)
     s_inf = diffusion / (2.0 * theta)
     cg = stream_word(DOMAIN_STATIONARY, index)
@@ -377,6 +390,14 @@ def _stationary_kernel(k0, k1, theta, diffusion, jump_rate, jump_var, start, ind
         scale = math.sqrt(s_inf + jump_var * w)
         gaussian_row(c0, c1, cg, k0, k1, scale, 1.0, no_row, False, out[i])
         w_out[i] = w
+
+
+def _stationary_laplace(n, dim, k0, k1, theta, diffusion, jump_rate, jump_var, start, index,
+                        out, w_out):
+    """:func:`_stationary_kernel` for Laplace amplitudes: the arguments of the CUDA kernel
+    ``stationary``."""
+    _stationary_kernel(n, dim, k0, k1, theta, diffusion, jump_rate, jump_var, start, index,
+                       LAW_LAPLACE, 0.0, out, w_out)
 
 
 # ---------------------------------------------------------------------------
@@ -464,9 +485,10 @@ def _run_forward(key, x0, n, dim, theta, diffusion, jump_rate, jump_var, t, star
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)
     counts = np.empty(n, dtype=np.int64)
-    _forward_kernel(k0, k1, x0, t, float(theta), float(diffusion), float(jump_rate),
-                    float(jump_var), int(start), int(stream), out, w, counts,
-                    DOMAIN_FORWARD_GAUSS, DOMAIN_FORWARD_JUMP, DOMAIN_FORWARD_MARK, law, law_param)
+    _forward_kernel(n, dim, k0, k1, x0, int(x0.shape[0] > 0), t, int(t.shape[0] > 1),
+                    float(theta), float(diffusion), float(jump_rate), float(jump_var),
+                    int(start), int(stream), DOMAIN_FORWARD_GAUSS, DOMAIN_FORWARD_JUMP,
+                    DOMAIN_FORWARD_MARK, law, law_param, out, w, counts)
     return out, w, counts
 
 
@@ -597,8 +619,8 @@ def forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start
     k0, k1 = _key_words(key)
     out = np.empty((n, times.shape[0], dim), dtype=np.float64)
     law, law_param = _law_args(amplitude)
-    _path_kernel(k0, k1, x0, times, float(theta), float(diffusion), float(jump_rate),
-                 float(jump_var), int(start), out, law, law_param)
+    _path_kernel(n, dim, k0, k1, x0, times, times.shape[0], float(theta), float(diffusion),
+                 float(jump_rate), float(jump_var), int(start), law, law_param, out)
     return out
 
 
@@ -645,8 +667,8 @@ def stationary_sample_w(key, n, dim, theta, diffusion, jump_rate, jump_var, *, s
     k0, k1 = _key_words(key)
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)
-    _stationary_kernel(k0, k1, float(theta), float(diffusion), float(jump_rate),
-                       float(jump_var), int(start), int(stream), out, w, law, law_param)
+    _stationary_kernel(n, dim, k0, k1, float(theta), float(diffusion), float(jump_rate),
+                       float(jump_var), int(start), int(stream), law, law_param, out, w)
     return out, w
 
 
@@ -706,9 +728,115 @@ def reverse_noise(key, n, dim, theta, diffusion, jump_rate, jump_var, h, step, *
     out = np.empty((n, dim), dtype=np.float64)
     w = np.empty(n, dtype=np.float64)
     counts = np.empty(n, dtype=np.int64)
-    no_x0 = np.empty((0, dim), dtype=np.float64)
-    _forward_kernel(k0, k1, no_x0, np.array([float(h)]), -float(theta) if growth else 0.0,
-                    float(diffusion), float(jump_rate), float(jump_var), int(start), int(step),
-                    out, w, counts, DOMAIN_REVERSE_GAUSS, DOMAIN_REVERSE_JUMP, DOMAIN_REVERSE_MARK,
-                    law, law_param)
+    _forward_kernel(n, dim, k0, k1, out, 0, np.array([float(h)]), 0,
+                    -float(theta) if growth else 0.0, float(diffusion), float(jump_rate),
+                    float(jump_var), int(start), int(step), DOMAIN_REVERSE_GAUSS,
+                    DOMAIN_REVERSE_JUMP, DOMAIN_REVERSE_MARK, law, law_param, out, w, counts)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Device paths: the same draws from the CUDA kernels of kernels/forward.cu, on CuPy arrays
+# (the caller has picked the backend with levyscore._backend and checked the inputs).
+# ---------------------------------------------------------------------------
+
+
+def device_forward(key, x0, n, dim, dtype, t, theta, diffusion, jump_rate, jump_var, *,
+                   start=0, index=0, reverse=False, amplitude=None, with_counts=False):
+    """The forward draw on the device (kernel ``forward`` or ``forward_law``): X, or Y when
+    ``x0`` is None.
+
+    Same key, counters and streams as :func:`_forward_kernel`, so the device draw reproduces
+    the CPU draw up to the libdevice tolerance of the registry. ``reverse=True`` reads the
+    reverse-time streams (the noise of reverse step ``index``, as :func:`reverse_noise`).
+
+    Parameters
+    ----------
+    key : (int, int)
+    x0 : cupy.ndarray, shape (n, dim), C-contiguous, storage ``dtype``; or None
+    n, dim : int
+    dtype : {"f64", "f32"}
+        Storage type of the result.
+    t : float or cupy.ndarray, float64, shape (n,)
+        Clock time shared by every row, or one per row
+        (:func:`levyscore._backend.device_times`).
+    theta, diffusion, jump_rate, jump_var : float
+    start, index : int, keyword-only
+    reverse : bool, keyword-only
+    amplitude : AmplitudeLaw or None, keyword-only
+        Laplace (None) launches ``forward``; any other law ``forward_law`` with its
+        ``kernel_args()`` and the mark stream.
+    with_counts : bool, keyword-only
+
+    Returns
+    -------
+    cupy.ndarray, shape (n, dim), storage ``dtype``
+        With ``with_counts=True``, also the jump counts N (int64, shape (n,)).
+    """
+    cp = cupy()
+    store = cp.float64 if dtype == "f64" else cp.float32
+    out = cp.empty((n, dim), dtype=store)
+    w = cp.empty(n, dtype=store)
+    counts = cp.empty(n, dtype=cp.int64)
+    if n == 0:
+        return (out, counts) if with_counts else out
+    law, law_param = _law_args(amplitude)
+    t_host = float(t.max().get()) if is_cupy_array(t) else float(t)
+    check_jump_work(t_host, float(theta), jump_rate, amplitude=amplitude)
+    t, t_per_row = time_argument(t)
+    values = {"n": n, "dim": dim, "k0": int(key[0]), "k1": int(key[1]),
+              "x0": out if x0 is None else x0, "has_x0": int(x0 is not None), "t": t,
+              "t_per_row": t_per_row, "theta": float(theta), "diffusion": float(diffusion),
+              "jump_rate": float(jump_rate), "jump_var": float(jump_var), "start": int(start),
+              "index": int(index),
+              "dom_gauss": DOMAIN_REVERSE_GAUSS if reverse else DOMAIN_FORWARD_GAUSS,
+              "dom_jump": DOMAIN_REVERSE_JUMP if reverse else DOMAIN_FORWARD_JUMP,
+              "out": out, "w_out": w, "n_out": counts}
+    if law == LAW_LAPLACE:
+        launch("forward", dtype, n, values)
+    else:
+        launch("forward_law", dtype, n,
+               {**values, "dom_mark": DOMAIN_REVERSE_MARK if reverse else DOMAIN_FORWARD_MARK,
+                "law": int(law), "law_param": float(law_param)})
+    return (out, counts) if with_counts else out
+
+
+def device_forward_path(key, x0, times, theta, diffusion, jump_rate, jump_var, *, start=0,
+                        amplitude=None):
+    """Exact path values on a time grid on the device (kernel ``forward_path``).
+
+    Same key, counters and sub-streams as :func:`forward_path`.
+
+    Parameters
+    ----------
+    key : (int, int)
+    x0 : cupy.ndarray, shape (n, dim), float32 or float64, C-contiguous
+    times : ndarray, shape (L,), float64
+        Strictly increasing clock times > 0 (host; checked by the caller).
+    theta, diffusion, jump_rate, jump_var : float
+    start : int
+    amplitude : AmplitudeLaw or None
+
+    Returns
+    -------
+    cupy.ndarray, shape (n, L, dim), dtype of ``x0``
+        Computed in float64 (the path feeds on its own values) and, for float32 ``x0``,
+        rounded once at the end.
+    """
+    cp = cupy()
+    n, dim = x0.shape
+    times = np.ascontiguousarray(times, dtype=np.float64)
+    out = cp.empty((n, times.shape[0], dim), dtype=cp.float64)
+    if n == 0:
+        return out.astype(x0.dtype)
+    check_jump_work(np.diff(times, prepend=0.0), float(theta), jump_rate, name="times",
+                    amplitude=amplitude)
+    law, law_param = _law_args(amplitude)
+    launch("forward_path", "f64", n,
+           {"n": n, "dim": dim, "k0": int(key[0]), "k1": int(key[1]),
+            "x0": cp.ascontiguousarray(x0.astype(cp.float64)),
+            "times": cp.asarray(times), "n_times": times.shape[0], "theta": float(theta),
+            "diffusion": float(diffusion), "jump_rate": float(jump_rate),
+            "jump_var": float(jump_var), "start": int(start), "law": int(law),
+            "law_param": float(law_param), "out": out})
+    return out if x0.dtype == cp.float64 else out.astype(x0.dtype)

@@ -28,9 +28,11 @@ import math
 import numpy as np
 
 from . import _forward
-from ._backend import array_module, require_host
-from ._closed_form import closed_form_logpdf_h, closed_form_score
+from ._backend import (array_module, cupy, device_points, device_times, is_cupy_array, is_device,
+                       require_host, storage)
+from ._closed_form import closed_form_logpdf_h, closed_form_score, weight_tables
 from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
+from ._registry import launch
 from ._seeding import philox_key
 from ._time import gaussian_variance, time_constants, total_variance
 from ._validation import as_points, as_radii, check_count, check_start, row_norms
@@ -261,14 +263,59 @@ def _score_flat(process, y2, t):
 def _closed_form_device_points(process, y):
     """CuPy points ``y`` checked for a device kernel of the closed form (the only route with
     one; the quadrature routes refuse rather than copy to the host)."""
-    from . import _gpu
-
     check_domain(process)
     if process.route != "closed-form":
         raise ValueError(
             f"the GPU path covers the closed-form route only (pure jump, integer m); this "
             f"process has route {process.route!r}: evaluate it on the host (y.get()) instead")
-    return _gpu.as_device_points(y, process.dim)
+    return device_points(y, process.dim)
+
+
+def _device_weight_tables(process, t, n):
+    """``(lw, latom, atom, per_row)`` of the closed form on the device at the clock time(s)
+    ``t`` (see :func:`levyscore._backend.device_times`): for a float, the one table of the
+    CPU path (:func:`levyscore._closed_form.weight_tables`) copied over; for a CuPy array,
+    one per row by the ``weight_table`` kernel."""
+    cp = cupy()
+    m = process._m_int
+    if not is_cupy_array(t):
+        return tuple(cp.asarray(a) if isinstance(a, np.ndarray) else a
+                     for a in weight_tables(np.array([t]), process.theta, process.jump_rate, m))
+    lw = cp.empty((n, 2, m + 1), dtype=cp.float64)
+    latom = cp.empty(n, dtype=cp.float64)
+    atom = cp.empty(n, dtype=cp.float64)
+    launch("weight_table", "f64", n, {"n": n, "t": t, "theta": process.theta,
+                                       "lam": process.jump_rate, "m": m, "lw_out": lw,
+                                       "latom_out": latom, "atom_out": atom})
+    return lw, latom, atom, 1
+
+
+def device_closed_form_score(process, y2, t):
+    """Closed-form generalized score on the device (kernel ``closed_form_score``).
+
+    Parameters
+    ----------
+    process : JumpDiffusion
+        Route ``"closed-form"`` (checked by the caller).
+    y2 : cupy.ndarray, shape (n, D), float32 or float64, C-contiguous
+    t : float or cupy.ndarray, float64, shape (n,)
+        Clock time shared by every row, or one per row
+        (:func:`levyscore._backend.device_times`).
+
+    Returns
+    -------
+    cupy.ndarray, shape (n, D), dtype of ``y2``
+    """
+    n, dim = y2.shape
+    out = cupy().empty_like(y2)
+    if n == 0:
+        return out
+    lw, latom, atom, per_row = _device_weight_tables(process, t, n)
+    launch("closed_form_score", storage(y2), n,
+           {"n": n, "dim": dim, "y": y2, "lam": process.jump_rate, "b": process.b,
+            "m": process._m_int, "latom": latom, "atom": atom, "lw": lw, "per_row": per_row,
+            "out": out})
+    return out
 
 
 def _device_score(process, y, t=None, clock_time=None):
@@ -280,32 +327,38 @@ def _device_score(process, y, t=None, clock_time=None):
     Only the closed-form route has a device kernel; the quadrature routes refuse rather than
     copy to the host.
     """
-    from . import _gpu
-
     y = _closed_form_device_points(process, y)
     y2 = y.reshape(-1, process.dim)
-    if clock_time is not None:
-        tt = float(clock_time)
-    else:
-        if hasattr(t, "__cuda_array_interface__"):
-            try:
-                t = _gpu._cupy().broadcast_to(t, y.shape[:-1]).reshape(-1)
-            except ValueError:
-                raise ValueError(f"t of shape {t.shape} does not broadcast against the leading "
-                                 f"axes {y.shape[:-1]} of y") from None
-        tt = _gpu.device_times(process, t, y2.shape[0])
-    return _gpu.closed_form_score(process, y2, tt).reshape(y.shape)
+    tt = float(clock_time) if clock_time is not None else device_times(process, t, y.shape[:-1])
+    return device_closed_form_score(process, y2, tt).reshape(y.shape)
 
 
 def _device_logpdf(process, y, clock_time):
     """log p of CuPy points ``y`` (..., D) at the clocked time ``clock_time`` (``inf``:
     stationary): the ``point_closed_form`` kernel on the device, a CuPy array back of shape
-    ``y.shape[:-1]``. Only the closed-form route has a device kernel."""
-    from . import _gpu
+    ``y.shape[:-1]``.
 
+    The radii come from :func:`levyscore._validation.row_norms` on the device (the CPU
+    path's operations, in float64 whatever the dtype of ``y``); as on the CPU, a radius with
+    ``r / b`` beyond the float range has log p = -inf. A float32 result is the float64 one
+    rounded once. Only the closed-form route has a device kernel.
+    """
+    cp = cupy()
     y = _closed_form_device_points(process, y)
-    return _gpu.closed_form_logpdf(process, y.reshape(-1, process.dim),
-                                   float(clock_time)).reshape(y.shape[:-1])
+    y2 = y.reshape(-1, process.dim)
+    n = y2.shape[0]
+    logp = cp.empty(n, dtype=cp.float64)
+    if n:
+        r = cp.ascontiguousarray(row_norms(y2.astype(cp.float64), xp=cp))
+        h = cp.empty(n, dtype=cp.float64)
+        lw, latom, _, per_row = _device_weight_tables(process, float(clock_time), n)
+        launch("point_closed_form", "f64", n,
+               {"n": n, "r": r, "dim": process.dim, "lam": process.jump_rate, "b": process.b,
+                "m": process._m_int, "latom": latom, "lw": lw, "per_row": per_row,
+                "want_logp": 1, "logp_out": logp, "h_out": h})
+        logp[cp.isinf(r / process.b)] = -cp.inf
+    logp = logp if y.dtype == cp.float64 else logp.astype(y.dtype)
+    return logp.reshape(y.shape[:-1])
 
 
 class TransitionLaw:
@@ -377,7 +430,7 @@ class TransitionLaw:
         ndarray or cupy.ndarray, shape (...)
             ``log p(y)``; ``+inf`` at ``y = 0`` where the pure-jump density is singular.
         """
-        if array_module(y) is not np:
+        if is_device(y):
             return _device_logpdf(self._process, y, self._time)
         y = as_points(y, self._process.dim)
         r = row_norms(y).reshape(-1)
@@ -405,7 +458,7 @@ class TransitionLaw:
             ``S(y) = -y h(|y|)``. At ``y = 0`` the score is 0 (radial symmetry; for a
             pure-jump law the atom carries no flux, MATH.md section 5).
         """
-        if array_module(y) is not np:
+        if is_device(y):
             return _device_score(self._process, y, clock_time=self._time)
         y = as_points(y, self._process.dim)
         y2 = np.ascontiguousarray(y.reshape(-1, self._process.dim))

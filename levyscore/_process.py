@@ -5,8 +5,9 @@ import math
 import numpy as np
 
 from . import _forward
-from ._backend import array_module, require_host
-from ._laws import TransitionLaw, _device_score, _score_flat
+from ._backend import (cupy, device_points, device_times, is_cupy_array, is_device,
+                       require_host, storage)
+from ._laws import TransitionLaw, _device_score, _score_flat, device_closed_form_score
 from ._schedule import Clock
 from ._seeding import philox_key
 from ._time import exponent_m, integer_m
@@ -215,7 +216,7 @@ class JumpDiffusion:
         -------
         ndarray or cupy.ndarray, shape (..., D)
         """
-        if array_module(y, t) is not np:
+        if is_device(y, t):
             return _device_score(self, y, t)
         y = as_points(y, self._dim)
         batch = y.shape[:-1]
@@ -238,9 +239,7 @@ class JumpDiffusion:
 
     def _device_initial(self, x0):
         """CuPy initial states, shape (n, D), checked as :meth:`_initial` checks host ones."""
-        from . import _gpu
-
-        x0 = _gpu.as_device_points(x0, self._dim, "x0")
+        x0 = device_points(x0, self._dim, "x0")
         if x0.ndim != 2:
             raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
         return x0
@@ -269,7 +268,7 @@ class JumpDiffusion:
         -------
         ndarray or cupy.ndarray, shape (n, D)
         """
-        if array_module(x0, t) is not np:
+        if is_device(x0, t):
             return self._sample_device(x0, t, rng, start)
         x0 = self._initial(x0)
         t = self.clock(as_times(t, x0.shape[:1]))
@@ -279,14 +278,12 @@ class JumpDiffusion:
 
     def _sample_device(self, x0, t, rng, start):
         """:meth:`sample` for CuPy ``x0``: the ``forward`` kernel on the device."""
-        from . import _gpu
-
         x0 = self._device_initial(x0)
         n = x0.shape[0]
-        tt = _gpu.device_times(self, t, n)
+        tt = device_times(self, t, (n,))
         start = check_start(start, n)
-        return _gpu.forward(philox_key(rng), x0, n, self._dim, _gpu.storage(x0), tt,
-                            *self._params(), start=start, amplitude=self._amplitude)
+        return _forward.device_forward(philox_key(rng), x0, n, self._dim, storage(x0), tt,
+                                       *self._params(), start=start, amplitude=self._amplitude)
 
     def sample_path(self, x0, times, rng=None, *, start=0):
         """Exact values of one path per row on a time grid (MATH.md section 1).
@@ -309,7 +306,7 @@ class JumpDiffusion:
             ``path[i, k]`` is the state of path i at ``times[k]``.
         """
         require_host("JumpDiffusion.sample_path (times)", times)
-        device = array_module(x0) is not np
+        device = is_device(x0)
         x0 = self._device_initial(x0) if device else self._initial(x0)
         times = np.asarray(times, dtype=np.float64) if np.ndim(times) == 1 else None
         if times is None or times.shape[0] == 0:
@@ -320,10 +317,9 @@ class JumpDiffusion:
             raise ValueError(f"times may hold at most {_forward.MAX_STREAM_INDEX + 1} values")
         start = check_start(start, x0.shape[0])
         if device:
-            from . import _gpu
-
-            return _gpu.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
-                                     start=start, amplitude=self._amplitude)
+            return _forward.device_forward_path(philox_key(rng), x0, self.clock(times),
+                                                *self._params(), start=start,
+                                                amplitude=self._amplitude)
         return _forward.forward_path(philox_key(rng), x0, self.clock(times), *self._params(),
                                      start=start, amplitude=self._amplitude)
 
@@ -358,7 +354,7 @@ class JumpDiffusion:
         x_t : ndarray, shape (n, D)
         target : ndarray, shape (n, D)
         """
-        if array_module(x0, t) is not np:
+        if is_device(x0, t):
             return self._dsm_pairs_device(x0, t, rng, start, conditional_score)
         x0 = self._initial(x0)
         tt = np.ascontiguousarray(self.clock(as_times(t, x0.shape[:1])))
@@ -387,12 +383,10 @@ class JumpDiffusion:
         (the increments y without x0, in float64, and x_t with it: the CPU path's arithmetic)
         and the closed-form score kernel, or ``conditional_score``, at y; float32 ``x0``
         gives the float64 results rounded once."""
-        from . import _gpu
-
-        cupy = _gpu._cupy()
+        cp = cupy()
         x0 = self._device_initial(x0)
         n = x0.shape[0]
-        tt = _gpu.device_times(self, t, n)
+        tt = device_times(self, t, (n,))
         start = check_start(start, n)
         if conditional_score is None and self.route != "closed-form":
             raise ValueError(
@@ -400,24 +394,25 @@ class JumpDiffusion:
                 f"or a conditional_score that takes CuPy arrays; this process has route "
                 f"{self.route!r}")
         key = philox_key(rng)
-        dtype = _gpu.storage(x0)
-        y, counts = _gpu.forward(key, None, n, self._dim, "f64", tt, *self._params(),
-                                 start=start, amplitude=self._amplitude, with_counts=True)
-        x_t = _gpu.forward(key, x0, n, self._dim, dtype, tt, *self._params(), start=start,
-                           amplitude=self._amplitude)
+        dtype = storage(x0)
+        y, counts = _forward.device_forward(key, None, n, self._dim, "f64", tt, *self._params(),
+                                            start=start, amplitude=self._amplitude,
+                                            with_counts=True)
+        x_t = _forward.device_forward(key, x0, n, self._dim, dtype, tt, *self._params(),
+                                      start=start, amplitude=self._amplitude)
         if conditional_score is None:
-            target = _gpu.closed_form_score(self, y, tt)
+            target = device_closed_form_score(self, y, tt)
         else:
-            t_proc = (cupy.full((n,), float(t)) if not hasattr(t, "__cuda_array_interface__")
-                      else cupy.ascontiguousarray(cupy.broadcast_to(
-                          cupy.asarray(t, dtype=cupy.float64), (n,))))
+            t_proc = (cp.full((n,), float(t)) if not is_cupy_array(t)
+                      else cp.ascontiguousarray(cp.broadcast_to(cp.asarray(t, dtype=cp.float64),
+                                                                (n,))))
             target = conditional_score(y, t_proc)
-            if array_module(target) is np or target.shape != y.shape:
+            if not is_cupy_array(target) or target.shape != y.shape:
                 raise ValueError(f"conditional_score must return a CuPy array of shape "
                                  f"{y.shape} for CuPy x0, got {type(target).__name__} "
                                  f"{getattr(target, 'shape', None)}")
-            target = cupy.ascontiguousarray(target.astype(cupy.float64))
-            if n and not bool(cupy.isfinite(target).all()):
+            target = cp.ascontiguousarray(target.astype(cp.float64))
+            if n and not bool(cp.isfinite(target).all()):
                 raise ValueError("conditional_score returned NaN or inf")
         if self._diffusion == 0.0:
             target[counts == 0] = 0.0

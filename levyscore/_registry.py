@@ -18,16 +18,21 @@ Conventions of every kernel (see ``kernels/common.cuh``)
 * Scalars are passed by value with the exact C types of :attr:`Arg.kind`; arrays are
   C-contiguous device (or host) pointers.
 
-Nothing here imports CuPy; :mod:`levyscore._gpu` loads the sources.
+Nothing here imports CuPy; :mod:`levyscore._gpu` (the generic loader) loads the sources.
+The Numba twins are named, not imported (``"_forward._forward_kernel"``, resolved on first
+use), so this module imports nothing of levyscore but the loader, and the CPU modules import
+it to launch their device paths (:func:`launch`) without an import cycle.
 """
+import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
-from . import _bessel, _closed_form, _forward, _philox, _reverse
+from . import _gpu
 
-__all__ = ["Arg", "Domain", "KernelInfo", "KERNELS", "SCALAR_KINDS", "POINTER_KINDS", "get"]
+__all__ = ["Arg", "Domain", "KernelInfo", "KERNELS", "SCALAR_KINDS", "POINTER_KINDS", "get",
+           "launch"]
 
 #: Scalar argument kinds and their C types.
 SCALAR_KINDS = MappingProxyType({
@@ -125,9 +130,10 @@ class KernelInfo:
     name : str
         Stem of the CUDA names (``<name>_<dtype>``), also the C++ name of the scalar function
         it evaluates where there is one.
-    cpu : numba dispatcher
-        The Numba implementation the kernel mirrors (a scalar function, or the parallel
-        kernel whose loop body the CUDA kernel is).
+    cpu_name : str
+        ``"<module>.<function>"`` (a module of levyscore) of the Numba implementation the
+        kernel mirrors: a scalar function, or the parallel loop kernel whose body the CUDA
+        kernel is; :attr:`cpu` is the function itself.
     mirrors : tuple of str
         C++ scalar functions of the ``.cuh`` files this kernel exercises; each is the twin of
         the Numba function named in its ``// Numba twin:`` comment.
@@ -151,10 +157,15 @@ class KernelInfo:
         near their zero; 0 for purely relative).
     note : str
         Why the device tolerance is what it is.
+    twin_name : str or None
+        ``"<module>.<function>"`` of the Numba loop kernel that takes exactly the kernel's
+        arguments (names and order of :attr:`args`) and is what the CPU path runs; None for
+        families whose kernel is an elementwise wrapper of the scalar function :attr:`cpu`.
+        :attr:`twin` is the function itself.
     """
 
     name: str
-    cpu: object
+    cpu_name: str
     mirrors: tuple
     header: str
     source: str
@@ -164,12 +175,53 @@ class KernelInfo:
     device_eps: float = 0.0
     device_floor: float = 0.0
     note: str = ""
+    twin_name: str = None
 
     def __post_init__(self):
         object.__setattr__(self, "domains", MappingProxyType(dict(self.domains)))
         for d in self.dtypes:
             if d not in _STORAGE:
                 raise ValueError(f"unknown dtype suffix {d!r} for {self.name!r}")
+
+    @property
+    def cpu(self):
+        """The Numba function named by :attr:`cpu_name`."""
+        return _resolve(self.cpu_name)
+
+    @property
+    def twin(self):
+        """The Numba loop kernel named by :attr:`twin_name` (None if there is none)."""
+        return None if self.twin_name is None else _resolve(self.twin_name)
+
+    def run_twin(self, values):
+        """Run :attr:`twin` on the host with the kernel's arguments by name.
+
+        ``values`` is what :func:`levyscore._gpu.pack_args` takes: scalars become Python
+        ints or floats (their C kind), arrays NumPy views of the same memory (outputs are
+        written in place), so a stand-in device can run the CPU twin of any kernel. A float32
+        storage array (the ``_f32`` variant) is widened to float64 for the twin, and a float32
+        output is the float64 result rounded once: the contract of every ``_f32`` kernel.
+        """
+        if self.twin_name is None:
+            raise TypeError(f"kernel {self.name!r} has no loop twin (an elementwise wrapper of "
+                            f"{self.cpu_name})")
+        args = []
+        narrowed = []
+        for arg in self.args:
+            value = values[arg.name]
+            if not arg.pointer:
+                args.append(float(value) if arg.kind == "f64" else int(value))
+                continue
+            arr = np.asarray(value)
+            if arg.kind == "T*" and arr.dtype == np.float32:
+                wide = arr.astype(np.float64)
+                if arg.out:
+                    narrowed.append((arr, wide))
+                arr = wide
+            args.append(arr)
+        self.twin(*args)
+        for arr, wide in narrowed:
+            arr[...] = wide
 
     @property
     def cuda_names(self):
@@ -179,6 +231,11 @@ class KernelInfo:
     def signature(self, dtype):
         """The C parameter list of the ``dtype`` variant, as ``[(c_type, name), ...]``."""
         return [(a.c_type(dtype), a.name) for a in self.args]
+
+
+def _resolve(name):
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(f"levyscore.{module}"), attr)
 
 
 def _a(spec):
@@ -216,6 +273,16 @@ _CF_TOL = ("log-space sums: |ell| = |log w_j + j log rho + log K ratios| reaches
 _LAW = Domain(0, 2, "int", special=(0, 1, 2))
 _STUDENT_NU = Domain(2.5, 30.0, "log", special=(3.0, 5.0))
 
+# The table arguments of the ScoreTable kernels (levyscore._table_kernel.table_args).
+_TABLE_ARGS = ("params:f64* roots:i64* split:i64* value:f64* child:i64* leaf_of:i64* "
+               "boxes:f64* coef:f64* n_coef:i64")
+_TABLE_TOL = ("the panel search and the Chebyshev sum are IEEE (identical bits); libdevice's "
+              "log (u, tau, v: 1 ulp each of values up to ~50) and expm1 move the panel "
+              "coordinate by ~50 eps, and log h changes at most ~2 per unit of u (h ~ r^-2), "
+              "so h moves by ~1e2 eps relative, plus 1 ulp of exp; a point within ulps of a "
+              "panel edge may take the neighbouring panel, which agrees to the table's rtol, "
+              "not to ulps (probability ~1e-14 per point)")
+
 _FORWARD_DOMAINS = {
     "k0": _U32, "k1": _U32, "start": _START, "index": _STREAM,
     "dim": Domain(1, 9, "int", special=(1, 2)),
@@ -240,13 +307,13 @@ _STATIONARY_DOMAINS = {
 
 KERNELS = (
     KernelInfo(
-        "philox4x32_10", _philox.philox4x32_10, ("philox4x32_10",), "philox.cuh",
+        "philox4x32_10", "_philox.philox4x32_10", ("philox4x32_10",), "philox.cuh",
         "special.cu", ("u32",), _a("n:i64 c:u32* k0:u32 k1:u32 out:u32*!"),
         {"c": _U32, "k0": _U32, "k1": _U32},
         note="integer arithmetic: exact on every backend",
     ),
     KernelInfo(
-        "uniform_pair", _philox.uniform_pair, ("stream_word", "uniform_from_words",
+        "uniform_pair", "_philox.uniform_pair", ("stream_word", "uniform_from_words",
                                                "uniform_pair"),
         "philox.cuh", "special.cu", ("f64", "f32"),
         _a("n:i64 start:u64 domain:u32 index:u32 c3:u32 k0:u32 k1:u32 out:T*!"),
@@ -255,7 +322,7 @@ KERNELS = (
         note="(k + 0.5) 2**-52 is exact: bit for bit on every backend",
     ),
     KernelInfo(
-        "normal_pair", _philox.normal_pair, ("box_muller", "normal_pair"), "philox.cuh",
+        "normal_pair", "_philox.normal_pair", ("box_muller", "normal_pair"), "philox.cuh",
         "special.cu", ("f64", "f32"),
         _a("n:i64 start:u64 domain:u32 index:u32 c3:u32 k0:u32 k1:u32 out:T*!"),
         {"start": _START, "index": _STREAM, "c3": _U32, "k0": _U32, "k1": _U32},
@@ -263,7 +330,7 @@ KERNELS = (
         note="libdevice log 1 ulp, sin/cos 2 ulps; sqrt halves the error of log",
     ),
     KernelInfo(
-        "exponential_pair", _philox.exponential_pair, ("exponential_pair",), "philox.cuh",
+        "exponential_pair", "_philox.exponential_pair", ("exponential_pair",), "philox.cuh",
         "special.cu", ("f64", "f32"),
         _a("n:i64 start:u64 domain:u32 index:u32 c3:u32 k0:u32 k1:u32 out:T*!"),
         {"start": _START, "index": _STREAM, "c3": _U32, "k0": _U32, "k1": _U32},
@@ -271,7 +338,7 @@ KERNELS = (
         note="libdevice log: 1 ulp; glibc's log: < 1 ulp",
     ),
     KernelInfo(
-        "gamma_variate", _philox.gamma_variate, ("gamma_variate", "marsaglia_tsang_cube"),
+        "gamma_variate", "_philox.gamma_variate", ("gamma_variate", "marsaglia_tsang_cube"),
         "philox.cuh",
         "special.cu", ("f64", "f32"),
         _a("n:i64 shape:f64 start:u64 domain:u32 index:u32 k0:u32 k1:u32 out:T*!"),
@@ -284,7 +351,7 @@ KERNELS = (
               "test value is within ulps of its threshold (probability ~1e-15)"),
     ),
     KernelInfo(
-        "bessel_k_ratio", _bessel.bessel_k_ratio,
+        "bessel_k_ratio", "_bessel.bessel_k_ratio",
         ("bessel_k_ratio", "base_ratio", "temme_gammas", "base_temme", "cf2_ratio",
          "k1k0_chebyshev"),
         "bessel.cuh", "special.cu", ("f64", "f32"), _a("n:i64 nu:T* x:T* out:T*!"),
@@ -295,7 +362,7 @@ KERNELS = (
               "recurrence is IEEE and stable (it damps a base difference)"),
     ),
     KernelInfo(
-        "log_bessel_k", _bessel.log_bessel_k, ("log_bessel_k",), "bessel.cuh", "special.cu",
+        "log_bessel_k", "_bessel.log_bessel_k", ("log_bessel_k",), "bessel.cuh", "special.cu",
         ("f64", "f32"), _a("n:i64 nu:T* x:T* out:T*!"),
         {"nu": Domain(-2048.0, 2048.0, special=_NU.special + (-0.5, -1e5, -2e5)), "x": _X},
         device_eps=64.0, device_floor=1.0,
@@ -303,7 +370,7 @@ KERNELS = (
               "|log K|) of mpmath"),
     ),
     KernelInfo(
-        "log_bessel_k_and_ratio", _bessel.log_bessel_k_and_ratio,
+        "log_bessel_k_and_ratio", "_bessel.log_bessel_k_and_ratio",
         ("log_bessel_k_and_ratio", "base", "base_cf2"),
         "bessel.cuh", "special.cu", ("f64", "f32"),
         _a("n:i64 nu:T* x:T* logk_out:T*! ratio_out:T*!"),
@@ -312,7 +379,7 @@ KERNELS = (
         note="as log_bessel_k (log K) and bessel_k_ratio (ratio)",
     ),
     KernelInfo(
-        "weight_table", _closed_form._weight_table, ("weight_table", "time_constants",
+        "weight_table", "_closed_form._weight_table", ("weight_table", "time_constants",
                                                      "log_weight"),
         "closed_form.cuh", "closed_form.cu", ("f64",),
         _a("n:i64 t:f64* theta:f64 lam:f64 m:i64 lw_out:f64*! latom_out:f64*! "
@@ -321,15 +388,16 @@ KERNELS = (
         device_eps=2048.0, device_floor=1.0,
         note=("three lgamma terms (4 ulps each in libdevice) of size up to lgamma(m + 1) = "
               "209 for m = 64: ~3.4e-13 = 1.5e3 eps absolute in log w, relative in w"),
+        twin_name="_closed_form.weight_table_kernel",
     ),
     KernelInfo(
-        "window", _closed_form._window, ("window",), "closed_form.cuh", "closed_form.cu",
+        "window", "_closed_form._window", ("window",), "closed_form.cuh", "closed_form.cu",
         ("i64",), _a("n:i64 dim:i64* m:i64* mu0_out:f64*! k_out:i64*!"),
         {"dim": Domain(1, 5000, "int", special=(1, 2, 3, 4)), "m": Domain(1, 200, "int")},
         note="integer logic on exact halves: exact on every backend",
     ),
     KernelInfo(
-        "h_linear", _closed_form._h_linear, ("h_linear",), "closed_form.cuh",
+        "h_linear", "_closed_form._h_linear", ("h_linear",), "closed_form.cuh",
         "closed_form.cu", ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 atom:f64* lw:f64* per_row:i64 h_out:T*!"),
         {"r": _RADIUS, "dim": _DIM, "lam": _LAM, "b": _B, "m": _M, "t": _TIME,
@@ -339,7 +407,7 @@ KERNELS = (
               "damps the base difference) times exact powers rho**j: <= ~1e3 eps for m = 64"),
     ),
     KernelInfo(
-        "point_closed_form", _closed_form._point_closed_form,
+        "point_closed_form", "_closed_form._point_closed_form",
         ("point_closed_form", "point_closed_form_log", "lse_add", "origin_logpdf"),
         "closed_form.cuh", "closed_form.cu", ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* lw:f64* per_row:i64 "
@@ -347,9 +415,10 @@ KERNELS = (
         {"r": _RADIUS, "dim": _DIM, "lam": _LAM, "b": _B, "m": _M, "t": _TIME,
          "theta": _THETA},
         device_eps=4096.0, device_floor=1.0, note=_CF_TOL,
+        twin_name="_closed_form.point_closed_form_kernel",
     ),
     KernelInfo(
-        "h_fast", _closed_form._h_fast, ("h_fast", "h_limit"), "closed_form.cuh",
+        "h_fast", "_closed_form._h_fast", ("h_fast", "h_limit"), "closed_form.cuh",
         "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
@@ -359,7 +428,7 @@ KERNELS = (
         device_eps=4096.0, note=_CF_TOL,
     ),
     KernelInfo(
-        "closed_form_score", _closed_form.closed_form_score,
+        "closed_form_score", "_closed_form.closed_form_score",
         ("rescaled_norm", "score_row_near_origin"), "closed_form.cuh", "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 y:T* lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
@@ -367,18 +436,36 @@ KERNELS = (
         {"y": Domain(-30.0, 30.0), "dim": Domain(1, 16, "int", special=(1, 2, 3)),
          "lam": _LAM, "b": _B, "m": _M, "t": _TIME, "theta": _THETA},
         device_eps=4096.0, note=_CF_TOL + "; |y| is summed in the same order",
+        twin_name="_closed_form.closed_form_score_kernel",
     ),
     KernelInfo(
-        "forward", _forward._forward_kernel,
+        "table_h", "_table_kernel.table_h", ("locate", "chebyshev2d", "point_h", "one_minus_q_at"),
+        "table.cuh", "table.cu", ("f64", "f32"),
+        _a("n:i64 r:T* t:f64* t_per_row:i64 " + _TABLE_ARGS + " h_out:T*! leaf_out:i64*!"),
+        {"r": _RADIUS, "t": _TIME}, device_eps=256.0, note=_TABLE_TOL,
+        twin_name="_table_kernel.table_h",
+    ),
+    KernelInfo(
+        "table_score", "_table_kernel.table_score", ("point_h",), "table.cuh", "table.cu",
+        ("f64", "f32"),
+        _a("n:i64 dim:i64 y:T* t:f64* t_per_row:i64 " + _TABLE_ARGS + " out:T*! leaf_out:i64*!"),
+        {"y": Domain(-30.0, 30.0), "dim": Domain(1, 16, "int", special=(1, 2, 3)),
+         "t": _TIME},
+        device_eps=256.0, note=_TABLE_TOL + "; |y| is summed in the same order",
+        twin_name="_table_kernel.table_score",
+    ),
+    KernelInfo(
+        "forward", "_forward._forward_kernel",
         ("gaussian_variance", "binomial_gamma_mixing", "jump_mixing", "gaussian_row"),
         "forward.cuh", "forward.cu", ("f64", "f32"),
         _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* has_x0:i64 t:f64* t_per_row:i64 theta:f64 "
            "diffusion:f64 jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 "
            "dom_jump:u32 out:T*! w_out:T*! n_out:i64*!"),
         _FORWARD_DOMAINS, device_eps=4096.0, note=_FORWARD_TOL,
+        twin_name="_forward._forward_laplace",
     ),
     KernelInfo(
-        "forward_law", _forward._forward_kernel,
+        "forward_law", "_forward._forward_kernel",
         ("jump_mixing", "draw_mark", "laplace_mark", "gaussian_mark", "student_t_mark",
          "ziggurat_candidate", "ziggurat_fast", "ziggurat_slow"),
         "forward.cuh", "forward.cu", ("f64", "f32"),
@@ -401,18 +488,20 @@ KERNELS = (
               "2.5). An accept/reject decision of a mark flips only if a test value is within "
               "ulps of its threshold (probability ~1e-15 per attempt, ~1e-11 per launch of "
               "these cases)"),
+        twin_name="_forward._forward_kernel",
     ),
     KernelInfo(
-        "stationary", _forward._stationary_kernel, (), "forward.cuh", "forward.cu",
+        "stationary", "_forward._stationary_kernel", (), "forward.cuh", "forward.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 k0:u32 k1:u32 theta:f64 diffusion:f64 jump_rate:f64 jump_var:f64 "
            "start:u64 index:u32 out:T*! w_out:T*!"),
         _STATIONARY_DOMAINS,
         device_eps=2048.0,
         note="as gamma_variate (shape m down to 0.005 here), then a sqrt and a normal",
+        twin_name="_forward._stationary_laplace",
     ),
     KernelInfo(
-        "stationary_law", _forward._stationary_kernel, ("stationary_mixing",), "forward.cuh",
+        "stationary_law", "_forward._stationary_kernel", ("stationary_mixing",), "forward.cuh",
         "forward.cu", ("f64", "f32"),
         _a("n:i64 dim:i64 k0:u32 k1:u32 theta:f64 diffusion:f64 jump_rate:f64 jump_var:f64 "
            "start:u64 index:u32 law:i64 law_param:f64 out:T*! w_out:T*!"),
@@ -424,9 +513,10 @@ KERNELS = (
               "here: <= ~2.2e3, a random walk of ~50 ulps) with dampings down to 2**-64 "
               "(|log damping| <= 44.4 amplifies a log/exp ulp at most 44x), then a sqrt and a "
               "normal: as forward_law, 4096 eps"),
+        twin_name="_forward._stationary_kernel",
     ),
     KernelInfo(
-        "forward_path", _forward._path_kernel, (), "forward.cuh", "forward.cu", ("f64",),
+        "forward_path", "_forward._path_kernel", (), "forward.cuh", "forward.cu", ("f64",),
         _a("n:i64 dim:i64 k0:u32 k1:u32 x0:T* times:f64* n_times:i64 theta:f64 diffusion:f64 "
            "jump_rate:f64 jump_var:f64 start:u64 law:i64 law_param:f64 out:T*!"),
         {**_FORWARD_DOMAINS, "law": _LAW, "nu": _STUDENT_NU},
@@ -435,20 +525,23 @@ KERNELS = (
               "decay * (previous value) + scale * xi, so an error of the previous value is "
               "damped by decay < 1, and the errors of L intervals add to at most L times one "
               "interval's (L <= 6 in the cases)"),
+        twin_name="_forward._path_kernel",
     ),
     KernelInfo(
-        "combine", _reverse._combine, ("combine",), "reverse.cuh", "reverse.cu",
+        "combine", "_reverse._combine", ("combine",), "reverse.cuh", "reverse.cu",
         ("f64", "f32"), _a("n:i64 a:f64 x:T* c:f64 s:T* out:T*!"),
         {"a": Domain(0.5, 3.0), "c": Domain(-2.0, 2.0, special=(0.0,)),
          "x": Domain(-10.0, 10.0), "s": Domain(-10.0, 10.0)},
         note="two products and a sum, unfused (--fmad=false): exact on every backend",
+        twin_name="_reverse._combine",
     ),
     KernelInfo(
-        "combine_noise", _reverse._combine_noise, ("combine_noise",), "reverse.cuh",
+        "combine_noise", "_reverse._combine_noise", ("combine_noise",), "reverse.cuh",
         "reverse.cu", ("f64", "f32"), _a("n:i64 a:f64 x:T* c:f64 s:T* noise:T* out:T*!"),
         {"a": Domain(0.5, 3.0), "c": Domain(-2.0, 2.0, special=(0.0,)),
          "x": Domain(-10.0, 10.0), "s": Domain(-10.0, 10.0), "noise": Domain(-1.0, 1.0)},
         note="as combine",
+        twin_name="_reverse._combine_noise",
     ),
 )
 
@@ -462,3 +555,10 @@ def get(name):
         return _BY_NAME[name]
     except KeyError:
         raise KeyError(f"no kernel {name!r}; known: {sorted(_BY_NAME)}") from None
+
+
+def launch(name, dtype, n, values):
+    """Launch ``<name>_<dtype>`` on the current CUDA device over ``n`` elements with the
+    arguments ``values`` (a dict by argument name; CuPy arrays): :func:`levyscore._gpu.launch`
+    with the record of ``name``."""
+    _gpu.launch(get(name), dtype, n, values)

@@ -28,8 +28,9 @@ import numba as nb
 import numpy as np
 
 from . import _forward
-from ._backend import array_module
+from ._backend import array_module, device_points, is_cupy_array, is_device, storage
 from ._process import JumpDiffusion
+from ._registry import launch
 from ._seeding import philox_key
 from ._validation import check_count, check_real
 
@@ -59,41 +60,48 @@ def _check_finite(xp, value, name, what):
 
 
 @nb.njit(cache=True, parallel=True)
-def _combine(a, x, c, s, out):
-    """out = a x + c s, elementwise (n, D)."""
-    n, dim = x.shape
+def _combine(n, a, x, c, s, out):
+    """out = a x + c s over the n entries of flat arrays: the arguments of the CUDA kernel
+    ``combine`` (``kernels/reverse.cu``)."""
     for i in nb.prange(n):
-        for d in range(dim):
-            out[i, d] = a * x[i, d] + c * s[i, d]
+        out[i] = a * x[i] + c * s[i]
 
 
 @nb.njit(cache=True, parallel=True)
-def _combine_noise(a, x, c, s, noise, out):
-    """out = a x + c s + noise, elementwise (n, D)."""
-    n, dim = x.shape
+def _combine_noise(n, a, x, c, s, noise, out):
+    """out = a x + c s + noise over the n entries of flat arrays (CUDA ``combine_noise``)."""
     for i in nb.prange(n):
-        for d in range(dim):
-            out[i, d] = a * x[i, d] + c * s[i, d] + noise[i, d]
+        out[i] = a * x[i] + c * s[i] + noise[i]
 
 
 def _combine_any(a, x, c, s, noise=None):
-    """``a x + c s (+ noise)`` on the backend of ``x`` (Numba on the CPU, the ``combine``
-    kernels on a CUDA device)."""
-    if array_module(x) is not np:
-        from . import _gpu
-
-        return _gpu.combine(a, x, c, s, noise)
-    out = np.empty_like(x)
+    """``a x + c s (+ noise)`` for C-contiguous arrays of one shape, on the backend of ``x``:
+    the Numba kernels, or the ``combine`` kernels of a CUDA device (same arguments)."""
+    xp = array_module(x)
+    out = xp.empty_like(x)
+    n = x.size
+    if n == 0:
+        return out
+    if xp is np:
+        xf, sf, of = (np.ascontiguousarray(v).reshape(-1) for v in (x, s, out))
+        if noise is None:
+            _combine(n, a, xf, c, sf, of)
+        else:
+            _combine_noise(n, a, xf, c, sf, np.ascontiguousarray(noise).reshape(-1), of)
+        return out
+    # the kernels see flat arrays (the twins' shapes too)
+    values = {"n": n, "a": float(a), "x": x.reshape(-1), "c": float(c), "s": s.reshape(-1),
+              "out": out.reshape(-1)}
     if noise is None:
-        _combine(a, x, c, s, out)
+        launch("combine", storage(x), n, values)
     else:
-        _combine_noise(a, x, c, s, noise, out)
+        launch("combine_noise", storage(x), n, {**values, "noise": noise.reshape(-1)})
     return out
 
 
 def _as_device_array(value, like, what):
     """The score ``value`` (a CuPy array) checked against the CuPy state ``like``."""
-    if not hasattr(value, "__cuda_array_interface__"):
+    if not is_cupy_array(value):
         raise ValueError(f"score must return a CuPy array for CuPy states, got {type(value).__name__} ({what})")
     if value.shape != like.shape:
         raise ValueError(f"score must return an array of shape {like.shape}, got {value.shape} ({what})")
@@ -136,13 +144,11 @@ class ReverseNoise:
         same streams (the ``forward`` kernel with the reverse-time domains).
         """
         p = self.process
-        if like is not None and array_module(like) is not np:
-            from . import _gpu
-
-            return _gpu.forward(self.key, None, n, p.dim, _gpu.storage(like), float(h),
-                                -p.theta if growth else 0.0, self.eta * p.diffusion,
-                                self.eta * p.jump_rate, p.jump_var, start=self.start,
-                                index=step, reverse=True, amplitude=p.amplitude)
+        if like is not None and is_device(like):
+            return _forward.device_forward(
+                self.key, None, n, p.dim, storage(like), float(h), -p.theta if growth else 0.0,
+                self.eta * p.diffusion, self.eta * p.jump_rate, p.jump_var, start=self.start,
+                index=step, reverse=True, amplitude=p.amplitude)
         return _forward.reverse_noise(self.key, n, p.dim, p.theta, self.eta * p.diffusion,
                                       self.eta * p.jump_rate, p.jump_var, h, step,
                                       start=self.start, growth=growth, amplitude=p.amplitude)
@@ -406,10 +412,8 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     key = philox_key(rng)
     if x_T is None:
         x = proc.stationary().sample(n, rng=np.random.SeedSequence(list(key)), start=start)
-    elif array_module(x_T) is not np:
-        from . import _gpu
-
-        x = _gpu.as_device_points(x_T, proc.dim, "x_T")
+    elif is_device(x_T):
+        x = device_points(x_T, proc.dim, "x_T")
         if x.shape != (n, proc.dim):
             raise ValueError(f"x_T must be finite with shape ({n}, {proc.dim}), got shape {x.shape}")
     else:

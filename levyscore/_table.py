@@ -97,7 +97,11 @@ from ._laws import check_domain
 from ._process import JumpDiffusion
 from ._table_build import _N, ConditionalSource, _Builder
 from ._table_cache import FORMAT_VERSION, _cache_directory, _cache_key, _load, _save
-from ._table_kernel import _ARRAY_FIELDS, _P_UHI, _P_ULO, table_h, table_score
+from ._backend import (cupy, device_points, device_times, is_cupy_array, is_device,
+                       require_host, storage)
+from ._registry import launch
+from ._table_kernel import (_ARRAY_FIELDS, _P_UHI, _P_ULO, DEVICE_MAX_COEF, table_args,
+                            table_h, table_score)
 from ._validation import as_points, as_radii, check_real, row_norms
 
 # re-exported: what other modules and older code import from levyscore._table
@@ -152,7 +156,8 @@ class ScoreTable:
         self._t_max = t_max
         self._rtol = rtol
         self._arrays = {k: arrays[k] for k in _ARRAY_FIELDS}
-        self._kernel_args = tuple(self._arrays[k] for k in _ARRAY_FIELDS[:-1])
+        self._kernel_args = table_args(self._arrays)
+        self._device_args = {}  # table_args on each CUDA device (uploaded on first use)
         self.from_cache = from_cache
         self.path = path
 
@@ -348,13 +353,14 @@ class ScoreTable:
             Where h exceeds the float range: near the origin of a pure-jump law h ~ 1/r^2
             overflows below r ~ 1e-150 (:meth:`score`, whose magnitude is r h, does not).
         """
+        require_host("ScoreTable.h (use ScoreTable.score on the device)", r, t)
         r = as_radii(r)
         shape = np.broadcast_shapes(r.shape, np.shape(t))
         tt = self._times(t, shape)
         flat = np.ascontiguousarray(np.broadcast_to(r, shape).reshape(-1))
         out = np.empty_like(flat)
         leaf = np.empty(flat.shape, dtype=np.int64)
-        table_h(flat, tt, *self._kernel_args, out, leaf)
+        table_h(flat.shape[0], flat, tt, int(tt.shape[0] > 1), *self._kernel_args, out, leaf)
         miss = np.flatnonzero(leaf == -1)
         if miss.shape[0]:
             out[miss] = self._source.h(flat[miss], tt[miss] if tt.shape[0] > 1
@@ -380,13 +386,14 @@ class ScoreTable:
         ndarray of bool
             Broadcast shape of ``r`` and ``t``; False where :meth:`h` falls back to quadrature.
         """
+        require_host("ScoreTable.covers", r, t)
         r = as_radii(r)
         shape = np.broadcast_shapes(r.shape, np.shape(t))
         tt = self._times(t, shape)
         flat = np.ascontiguousarray(np.broadcast_to(r, shape).reshape(-1))
         out = np.empty_like(flat)
         leaf = np.empty(flat.shape, dtype=np.int64)
-        table_h(flat, tt, *self._kernel_args, out, leaf)
+        table_h(flat.shape[0], flat, tt, int(tt.shape[0] > 1), *self._kernel_args, out, leaf)
         return (leaf != -1).reshape(shape)
 
     def score(self, y, t):
@@ -401,19 +408,36 @@ class ScoreTable:
 
         Returns
         -------
-        ndarray, shape (..., D)
+        ndarray or cupy.ndarray, shape (..., D)
             Agrees with ``process.score(y, t)`` to the certified relative error; exactly 0 at
             ``y = 0``. Rows outside the table are computed by direct quadrature.
+
+        Notes
+        -----
+        CuPy points ``y`` (float32 or float64; ``t`` a scalar or a CuPy array) are evaluated
+        on their device by the ``table_score`` kernel (the twin of the CPU kernel, with the
+        table's arrays uploaded once per device) and give a CuPy array of their dtype, equal
+        to the CPU result (computed in float64; float32 rounded once) up to the libdevice
+        tolerance of the registry. The rows the table does not serve (see "Domain and
+        fall-back" in :mod:`levyscore._table`: probability ~1e-12 per point of the forward
+        law, or a pure-jump ``|y|`` below ``r_lo``) have no device route: those rows alone
+        are copied to the host, computed by quadrature and copied back.
         """
+        if is_device(y, t):
+            return self._device_score(y, t)
         dim = self._process.dim
         y = as_points(y, dim)
-        batch = y.shape[:-1]
-        tt = self._times(t, batch)
-        y2 = np.ascontiguousarray(y.reshape(-1, dim))
+        tt = self._times(t, y.shape[:-1])
+        return self._clocked_score(np.ascontiguousarray(y.reshape(-1, dim)), tt).reshape(y.shape)
+
+    def _clocked_score(self, y2, tt):
+        """:meth:`score` of host points ``y2`` (n, D) at clock times ``tt`` ((n,) or (1,))."""
+        dim = self._process.dim
         out = np.empty_like(y2)
         leaf = np.empty(y2.shape[0], dtype=np.int64)
         if y2.shape[0]:
-            table_score(y2, tt, *self._kernel_args, out, leaf)
+            table_score(y2.shape[0], dim, y2, tt, int(tt.shape[0] > 1), *self._kernel_args,
+                        out, leaf)
         miss = np.flatnonzero(leaf == -1)
         if miss.shape[0]:
             r = row_norms(y2[miss])
@@ -430,6 +454,45 @@ class ScoreTable:
         if not np.isfinite(out).all():
             raise ValueError("the score exceeds the float range at some |y| below ~1e-300 "
                              "(|S| ~ 1/|y| near the origin of a pure-jump law)")
+        return out
+
+    def _on_device(self):
+        """The table's kernel arguments (:func:`levyscore._table_kernel.table_args`) as CuPy
+        arrays on the current device, uploaded on first use."""
+        cp = cupy()
+        device = cp.cuda.runtime.getDevice()
+        args = self._device_args.get(device)
+        if args is None:
+            if self._kernel_args[-1] > DEVICE_MAX_COEF:
+                raise ValueError(f"tables with more than {DEVICE_MAX_COEF} Chebyshev "
+                                 f"coefficients per coordinate have no device path")
+            args = tuple(cp.asarray(a) for a in self._kernel_args[:-1]) + self._kernel_args[-1:]
+            self._device_args[device] = args
+        return dict(zip(("params", "roots", "split", "value", "child", "leaf_of", "boxes",
+                         "coef", "n_coef"), args))
+
+    def _device_score(self, y, t):
+        """:meth:`score` of CuPy points: kernel ``table_score``, host quadrature for the rows
+        the table does not serve (leaf -1), a CuPy array back."""
+        cp = cupy()
+        dim = self._process.dim
+        y = device_points(y, dim)
+        y2 = y.reshape(-1, dim)
+        n = y2.shape[0]
+        out = cp.empty_like(y2)
+        if n == 0:
+            return out.reshape(y.shape)
+        tt = device_times(self._process, t, y.shape[:-1])
+        tt = tt if is_cupy_array(tt) else cp.asarray([tt])
+        leaf = cp.empty(n, dtype=cp.int64)
+        launch("table_score", storage(y2), n,
+               {"n": n, "dim": dim, "y": y2, "t": tt, "t_per_row": int(tt.shape[0] > 1),
+                **self._on_device(), "out": out, "leaf_out": leaf})
+        miss = cp.flatnonzero(leaf == -1)
+        if miss.size:  # the documented exception: these rows only, by quadrature on the host
+            rows = cp.asnumpy(y2[miss]).astype(np.float64)
+            t_rows = cp.asnumpy(tt[miss] if tt.shape[0] > 1 else tt)
+            out[miss] = cp.asarray(self._clocked_score(rows, t_rows).astype(y2.dtype))
         return out.reshape(y.shape)
 
     def __repr__(self):

@@ -17,7 +17,7 @@ import scipy.fft
 
 from ._mixture import mixture_log_h, mixture_logpdf_h
 from ._table_kernel import (_N_PARAMS, _P_2THETA, _P_EXTRAP, _P_TAUHI, _P_TAULO, _P_THI,
-                            _P_TLO, _P_UHI, _P_ULO, _P_V0, _P_VC, table_h)
+                            _P_TLO, _P_UHI, _P_ULO, _P_V0, _P_VC, table_args, table_h)
 from ._time import decay_q, one_minus_q, variance_constant
 
 _N = 16  # Chebyshev points per panel and coordinate
@@ -351,8 +351,7 @@ class _Builder:
         exact = self.quad(r, t)
         approx = np.empty_like(r)
         leaf = np.empty(r.shape, dtype=np.int64)
-        table_h(r, t, arrays["params"], arrays["roots"], arrays["split"], arrays["value"],
-                arrays["child"], arrays["leaf_of"], arrays["boxes"], arrays["coef"], approx, leaf)
+        table_h(r.shape[0], r, t, 1, *table_args(arrays), approx, leaf)
         err = np.zeros_like(r)
         inside = leaf >= 0
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -21,6 +21,9 @@ from ._time import one_minus_q_at
 # layout of the float parameter vector passed to the kernels
 _P_ULO, _P_UHI, _P_TAULO, _P_TAUHI, _P_TLO, _P_THI, _P_VC, _P_2THETA, _P_EXTRAP, _P_V0 = range(10)
 _N_PARAMS = 10
+#: Largest ``n_coef`` of a device evaluation (``TABLE_MAX_COEF`` of ``kernels/table.cuh``:
+#: the Chebyshev scratch of a CUDA thread has a fixed size).
+DEVICE_MAX_COEF = 32
 
 #: Arrays that define a table, as stored in the cache: the first eight are the kernel
 #: arguments in the order of :func:`table_h` and :func:`table_score`; ``stats`` holds
@@ -116,21 +119,29 @@ def _point_h(r, t, params, roots, split, value, child, leaf_of, boxes, coef, wor
 _CHUNK = 512  # points per parallel work item (one scratch allocation each)
 
 
+def table_args(arrays):
+    """The table's arguments of :func:`table_h` and :func:`table_score` (and of their CUDA
+    twins), in order: ``params, roots, split, value, child, leaf_of, boxes, coef, n_coef``,
+    from the arrays of :data:`_ARRAY_FIELDS` (host or device arrays, by name)."""
+    return (*(arrays[k] for k in _ARRAY_FIELDS[:-1]), int(arrays["coef"].shape[1]))
+
+
 @nb.njit(cache=True, parallel=True)
-def table_h(r, t, params, roots, split, value, child, leaf_of, boxes, coef, h_out, leaf_out):
+def table_h(n, r, t, t_per_row, params, roots, split, value, child, leaf_of, boxes, coef,
+            n_coef, h_out, leaf_out):
     """Fill ``h_out`` (n,) and ``leaf_out`` (n,) at radii ``r`` (n,) and times ``t``.
 
-    ``t`` has shape (n,) or (1,) (one time for all). ``leaf_out[i]`` is the panel used;
-    -1 marks a point outside the table, whose ``h_out[i]`` (0) must be replaced by direct
-    quadrature, and -2 the exact value 0 at r = 0 of a pure-jump process.
+    The arguments are those of the CUDA kernel ``table_h`` (``kernels/table.cu``, registry
+    record ``table_h``): ``t`` has shape (n,) (``t_per_row = 1``) or (1,) (one time for
+    all); ``n_coef`` is ``coef.shape[1]``. ``leaf_out[i]`` is the panel used; -1 marks a
+    point outside the table, whose ``h_out[i]`` (0) must be replaced by direct quadrature,
+    and -2 the exact value 0 at r = 0 of a pure-jump process.
     """
-    n = r.shape[0]
-    scalar_t = t.shape[0] == 1
     nchunk = (n + _CHUNK - 1) // _CHUNK
     for c in nb.prange(nchunk):
-        work = np.empty((3, coef.shape[1]))
+        work = np.empty((3, n_coef))
         for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            ti = t[0] if scalar_t else t[i]
+            ti = t[i] if t_per_row else t[0]
             hh, leaf = _point_h(r[i], ti, params, roots, split, value, child, leaf_of, boxes,
                                 coef, work)
             h_out[i] = hh
@@ -138,18 +149,18 @@ def table_h(r, t, params, roots, split, value, child, leaf_of, boxes, coef, h_ou
 
 
 @nb.njit(cache=True, parallel=True)
-def table_score(y, t, params, roots, split, value, child, leaf_of, boxes, coef, out, leaf_out):
+def table_score(n, dim, y, t, t_per_row, params, roots, split, value, child, leaf_of, boxes,
+                coef, n_coef, out, leaf_out):
     """Fill ``out`` (n, D) with ``-y h(|y|, t)`` for ``y`` (n, D); ``t`` as in :func:`table_h`.
 
-    Rows with ``leaf_out[i] = -1`` are outside the table and must be recomputed.
+    The arguments are those of the CUDA kernel ``table_score``. Rows with
+    ``leaf_out[i] = -1`` are outside the table and must be recomputed.
     """
-    n, dim = y.shape
-    scalar_t = t.shape[0] == 1
     nchunk = (n + _CHUNK - 1) // _CHUNK
     for c in nb.prange(nchunk):
-        work = np.empty((3, coef.shape[1]))
+        work = np.empty((3, n_coef))
         for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            ti = t[0] if scalar_t else t[i]
+            ti = t[i] if t_per_row else t[0]
             r2 = 0.0
             for k in range(dim):
                 r2 += y[i, k] * y[i, k]

@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from ._backend import array_module
+from ._backend import array_module, device_points
 from ._process import JumpDiffusion
 from ._seeding import philox_key
 from ._time import decay_q, total_variance
@@ -114,9 +114,7 @@ def dsm_batches(proc, data, batch_size, *, T=10.0, t_min=1e-3, rng=None, epochs=
     # noise schedule, whose clock the device times do not support: then on the host
     device = xp is not np and proc.schedule is None
     if device:
-        from . import _gpu
-
-        host = _gpu.as_device_points(data, proc.dim, "data")
+        host = device_points(data, proc.dim, "data")
     else:
         host = np.asarray(data.get() if xp is not np else data, dtype=np.float64)
         host = as_points(host, proc.dim, "data")

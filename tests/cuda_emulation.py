@@ -162,6 +162,20 @@ def device_array(a, dtype=None):
     return np.array(a, dtype=dtype).view(FakeDeviceArray)
 
 
+class Event:
+    """``cupy.cuda.Event`` stand-in: host wall-clock time stamps."""
+
+    time = 0.0
+
+    def record(self):
+        import time
+
+        self.time = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
 class CUDARuntimeError(RuntimeError):
     """Stand-in for ``cupy.cuda.runtime.CUDARuntimeError`` (never raised here)."""
 
@@ -187,10 +201,20 @@ def fake_cupy(emulated=True):
     cp.sqrt, cp.einsum, cp.max, cp.abs, cp.frexp, cp.ldexp, cp.where, cp.exp = (
         np.sqrt, np.einsum, np.max, np.abs, np.frexp, np.ldexp, np.where, np.exp)
     cp.asnumpy = lambda a: np.array(a)
+    cp.flatnonzero = lambda a: np.flatnonzero(np.asarray(a)).view(FakeDeviceArray)
     stream = types.SimpleNamespace(synchronize=lambda: None)
     runtime = types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,
-                                    CUDARuntimeError=CUDARuntimeError)
-    cp.cuda = types.SimpleNamespace(runtime=runtime, get_current_stream=lambda: stream)
+                                    CUDARuntimeError=CUDARuntimeError,
+                                    getDeviceProperties=lambda device: {
+                                        "name": b"levyscore host emulation"})
+    cp.cuda = types.SimpleNamespace(runtime=runtime, get_current_stream=lambda: stream,
+                                    Event=Event,
+                                    get_elapsed_time=lambda a, b: 1e3 * (b.time - a.time))
+    # what the GPU benchmark (levyscore._bench.bench_gpu) uses besides the kernels
+    cp.random = types.SimpleNamespace(default_rng=lambda seed: types.SimpleNamespace(
+        standard_normal=lambda shape, dtype=np.float64: device_array(
+            np.random.default_rng(seed).standard_normal(shape), dtype)))
+    cp.get_default_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
     if emulated:
         cp.RawModule = RawModule
     return cp

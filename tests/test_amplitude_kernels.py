@@ -81,22 +81,13 @@ def _forward_case_n(kp, info, n, dim, k0, k1, x0, t, theta, diffusion, jump_rate
     t_per_row = int(t.shape[0] != 1)
     assert not t_per_row or t.shape[0] == n
     x0_arr = x0 if has_x0 else np.zeros((n, dim))
-    x0_numba = x0 if has_x0 else np.empty((0, dim))
-    out = np.empty((n, dim))
-    w = np.empty(n)
-    counts = np.empty(n, dtype=np.int64)
-    _forward._forward_kernel(np.uint64(k0), np.uint64(k1), np.ascontiguousarray(x0_numba), t,
-                             float(theta), float(diffusion), float(jump_rate), float(jump_var),
-                             int(start), int(index), out, w, counts, int(dom_gauss),
-                             int(dom_jump), int(dom_mark), int(law), float(law_param))
     scalars = dict(n=n, dim=dim, k0=int(k0), k1=int(k1), has_x0=has_x0, t_per_row=t_per_row,
                    theta=float(theta), diffusion=float(diffusion), jump_rate=float(jump_rate),
                    jump_var=float(jump_var), start=int(start), index=int(index),
                    dom_gauss=int(dom_gauss), dom_jump=int(dom_jump), dom_mark=int(dom_mark),
                    law=int(law), law_param=float(law_param))
-    return kp.Case(info, n, scalars, {"x0": x0_arr, "t": t},
-                   {"out": (n, dim), "w_out": (n,), "n_out": (n,)},
-                   {"out": out, "w_out": w, "n_out": counts})
+    return kp.from_twin(_registry.get("forward_law"), n, scalars, {"x0": x0_arr, "t": t},
+                        {"out": (n, dim), "w_out": (n,), "n_out": (n,)}, info=info)
 
 
 def _param(d, rng, law):
@@ -152,17 +143,12 @@ def case_forward_law(info, rng, dtype):
 def stationary_case(info, *, n, dim, k0, k1, theta, diffusion, jump_rate, jump_var, start,
                     index, law, law_param):
     """One launch of ``stationary``/``stationary_law`` and its Numba result."""
-    out = np.empty((n, dim))
-    w = np.empty(n)
-    _forward._stationary_kernel(np.uint64(k0), np.uint64(k1), float(theta), float(diffusion),
-                                float(jump_rate), float(jump_var), int(start), int(index), out,
-                                w, int(law), float(law_param))
     scalars = dict(n=n, dim=dim, k0=int(k0), k1=int(k1), theta=float(theta),
                    diffusion=float(diffusion), jump_rate=float(jump_rate),
                    jump_var=float(jump_var), start=int(start), index=int(index), law=int(law),
                    law_param=float(law_param))
-    return _kp().Case(info, n, scalars, {}, {"out": (n, dim), "w_out": (n,)},
-                      {"out": out, "w_out": w})
+    return _kp().from_twin(_registry.get("stationary_law"), n, scalars, {},
+                           {"out": (n, dim), "w_out": (n,)}, info=info)
 
 
 def case_stationary_law(info, rng, dtype):
@@ -409,24 +395,9 @@ def test_law_codes_match_amplitude_objects():
 
 
 # ---------------------------------------------------------------------------
-# levyscore._gpu.forward picks the kernel by law (stand-in device, as in
+# levyscore._forward.device_forward picks the kernel by law (stand-in device, as in
 # tests/test_gpu_dispatch_fake.py)
 # ---------------------------------------------------------------------------
-
-
-def _k_forward_law(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate,
-                   jump_var, start, index, dom_gauss, dom_jump, dom_mark, law, law_param, out,
-                   w_out, n_out):
-    x = np.asarray(x0, dtype=np.float64) if has_x0 else np.empty((0, int(dim)))
-    o = np.empty((int(n), int(dim)))
-    w = np.empty(int(n))
-    tt = np.ascontiguousarray(np.asarray(t, dtype=np.float64))
-    _forward._forward_kernel(np.uint64(k0), np.uint64(k1), np.ascontiguousarray(x), tt, theta,
-                             diffusion, jump_rate, jump_var, int(start), int(index), o, w,
-                             n_out.view(np.ndarray), int(dom_gauss), int(dom_jump),
-                             int(dom_mark), int(law), float(law_param))
-    out[...] = o
-    w_out[...] = w
 
 
 @pytest.fixture
@@ -435,13 +406,12 @@ def fake(monkeypatch):
     cp = fk._fake_cupy()
     monkeypatch.setitem(sys.modules, "cupy", cp)
     launched = []
-    kernels = {"forward": fk._k_forward, "forward_law": _k_forward_law}
 
-    def function(name, dtype, options=_gpu.PARITY_OPTIONS):
+    def function(info, dtype, options=_gpu.PARITY_OPTIONS):
         def kernel(grid, block, args):
-            launched.append((name, dtype, dict(zip((a.name for a in
-                                                    _registry.get(name).args), args))))
-            kernels[name](*args)
+            values = dict(zip((a.name for a in info.args), args))
+            launched.append((info.name, dtype, values))
+            info.run_twin(values)
         return kernel
 
     monkeypatch.setattr(_gpu, "function", function)
@@ -474,7 +444,7 @@ def test_fake_device_sample_picks_the_law_kernel(fake, amplitude):
 def test_fake_device_reverse_noise_uses_reverse_mark_stream(fake, amplitude):
     key = (12345, 678)
     # as levyscore._reverse does for growth=True: theta -> -theta on the reverse streams
-    got = _gpu.forward(key, None, 25, 3, "f64", 0.4, -0.5, 0.8, 1.5, 2.0, start=4, index=6,
+    got = _forward.device_forward(key, None, 25, 3, "f64", 0.4, -0.5, 0.8, 1.5, 2.0, start=4, index=6,
                        reverse=True, amplitude=amplitude)
     want = _forward.reverse_noise(key, 25, 3, 0.5, 0.8, 1.5, 2.0, 0.4, 6, start=4,
                                   amplitude=amplitude)
@@ -498,7 +468,7 @@ def test_fake_device_forward_checks_jump_work_for_the_law(fake, monkeypatch):
     monkeypatch.setattr(_forward, "check_jump_work", spy)
     x0 = fake.dev(np.zeros((2, 1)))
     law = StudentT(3.0)
-    _gpu.forward((1, 2), x0, 2, 1, "f64", 1.0, 0.5, 1.0, 2.0, 1.0, amplitude=law)
+    _forward.device_forward((1, 2), x0, 2, 1, "f64", 1.0, 0.5, 1.0, 2.0, 1.0, amplitude=law)
     assert seen == [law]
     with pytest.raises(ValueError, match="jumps per sample"):
-        _gpu.forward((1, 2), x0, 2, 1, "f64", 2e6, 0.0, 1.0, 1.0, 1.0, amplitude=law)
+        _forward.device_forward((1, 2), x0, 2, 1, "f64", 2e6, 0.0, 1.0, 1.0, 1.0, amplitude=law)

@@ -142,3 +142,73 @@ def test_functions_without_gpu_path_refuse_device_inputs():
                  lambda: proc.dsm_pairs(np.zeros((3, 2)), FakeDeviceArray())):
         with pytest.raises(ValueError, match="no GPU path|mixed NumPy and CuPy"):
             call()
+
+
+# -- the GPU seam: no import cycle --------------------------------------------------------------
+def _levyscore_imports(path, package, module_level_only):
+    """Modules of levyscore that ``path`` imports (at module level, or anywhere)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if module_level_only else ast.walk(tree)
+    out = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("levyscore"):
+                if node.module:  # "from . import x" loads x, not the package again
+                    out.add(target)
+                out |= {f"{target}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("levyscore")}
+    return out
+
+
+def _package_modules():
+    root = Path(levyscore.__file__).resolve().parent
+    mods = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_init = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_init else parts)
+        mods[name] = (path, name if is_init else name.rpartition(".")[0])
+    return mods
+
+
+def test_module_level_imports_have_no_cycle():
+    mods = _package_modules()
+    graph = {m: {t for t in _levyscore_imports(p, pkg, True) if t in mods and t != m}
+             for m, (p, pkg) in mods.items()}
+    state = {}
+
+    def visit(m, stack):
+        state[m] = "open"
+        for t in sorted(graph[m]):
+            assert state.get(t) != "open", "import cycle: " + " -> ".join(
+                stack[stack.index(t):] + [m, t])
+            if t not in state:
+                visit(t, stack + [m])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])
+
+
+def test_gpu_seam_modules_import_only_downwards():
+    """The loader imports nothing of levyscore, the registry only the loader (the twins are
+    named, not imported), the backend helper only the loader and the input checks: anywhere
+    in their code, so no call can close a cycle through them."""
+    mods = _package_modules()
+
+    def imported(name):
+        path, pkg = mods[name]
+        return {t for t in _levyscore_imports(path, pkg, False) if t in mods}
+
+    assert imported("levyscore._gpu") == set()
+    assert imported("levyscore._registry") == {"levyscore._gpu"}
+    assert imported("levyscore._backend") <= {"levyscore._gpu", "levyscore._validation"}

@@ -4,7 +4,7 @@ A fake ``cupy`` module (NumPy arrays of a subclass whose ``__module__`` is ``"cu
 CuPy's place in ``sys.modules`` for one test at a time, in two modes (the ``fake`` fixture):
 
 * "twins": :func:`levyscore._gpu.function` is replaced by kernels that run each registered
-  kernel's Numba twin on the packed arguments. This checks everything but the CUDA code:
+  kernel's Numba loop twin (same arguments as the kernel) on the packed arguments. This checks everything but the CUDA code:
   dispatch, argument names, types and layouts as :func:`levyscore._gpu.pack_args` checks
   them, weight tables, time handling, streams and counters.
 * "emulated": the fake's ``RawModule`` compiles the real ``.cu`` sources for the host
@@ -14,7 +14,6 @@ CuPy's place in ``sys.modules`` for one test at a time, in two modes (the ``fake
 
 Either way the device paths must reproduce the CPU paths bit for bit in float64.
 """
-import math
 import sys
 
 import numpy as np
@@ -22,7 +21,7 @@ import pytest
 
 import levyscore
 from cuda_emulation import FakeDeviceArray, fake_cupy
-from levyscore import _closed_form, _forward, _gpu, _reverse
+from levyscore import _gpu
 
 
 def _dev(a):
@@ -33,78 +32,15 @@ def _fake_cupy():
     return fake_cupy(emulated=False)
 
 
-def _table(lw, row, m):
-    return np.asarray(lw)[row].reshape(2, m + 1)
-
-
-def _k_weight_table(n, t, theta, lam, m, lw_out, latom_out, atom_out):
-    for i in range(int(n)):
-        latom_out[i], atom_out[i] = _closed_form._weight_table(t[i], theta, lam, int(m),
-                                                               lw_out[i].reshape(2, int(m) + 1))
-
-
-def _k_closed_form_score(n, dim, y, lam, b, m, latom, atom, lw, per_row, out):
-    m = int(m)
-    for i in range(int(n)):
-        row = i if per_row else 0
-        yi = np.asarray(y[i], dtype=np.float64)
-        r = math.sqrt(sum(v * v for v in yi))
-        hh = _closed_form._h_fast(r, int(dim), lam, b, m, latom[row], atom[row],
-                                  _table(lw, row, m))
-        out[i] = -hh * yi
-
-
-def _k_point_closed_form(n, r, dim, lam, b, m, latom, lw, per_row, want_logp, logp_out, h_out):
-    m = int(m)
-    for i in range(int(n)):
-        row = i if per_row else 0
-        lp, hh = _closed_form._point_closed_form(float(r[i]), int(dim), lam, b, m, latom[row],
-                                                 _table(lw, row, m), bool(want_logp))
-        logp_out[i] = lp
-        h_out[i] = hh
-
-
-def _k_forward(n, dim, k0, k1, x0, has_x0, t, t_per_row, theta, diffusion, jump_rate, jump_var,
-               start, index, dom_gauss, dom_jump, out, w_out, n_out):
-    x = np.asarray(x0, dtype=np.float64) if has_x0 else np.empty((0, int(dim)))
-    o = np.empty((int(n), int(dim)))
-    w = np.empty(int(n))
-    tt = np.ascontiguousarray(np.asarray(t, dtype=np.float64))
-    _forward._forward_kernel(np.uint64(k0), np.uint64(k1), np.ascontiguousarray(x), tt, theta,
-                             diffusion, jump_rate, jump_var, int(start), int(index), o, w,
-                             n_out.view(np.ndarray), int(dom_gauss), int(dom_jump))
-    out[...] = o
-    w_out[...] = w
-
-
-def _k_forward_path(n, dim, k0, k1, x0, times, n_times, theta, diffusion, jump_rate, jump_var,
-                    start, law, law_param, out):
-    o = np.empty(out.shape)
-    _forward._path_kernel(np.uint64(k0), np.uint64(k1), np.asarray(x0, dtype=np.float64),
-                          np.asarray(times, dtype=np.float64), theta, diffusion, jump_rate,
-                          jump_var, int(start), o, int(law), float(law_param))
-    out[...] = o
-
-
-def _k_combine(n, a, x, c, s, out, noise=None):
-    x, s = np.asarray(x, np.float64).reshape(-1, 1), np.asarray(s, np.float64).reshape(-1, 1)
-    o = np.empty_like(x)
-    if noise is None:
-        _reverse._combine(a, x, c, s, o)
-    else:
-        _reverse._combine_noise(a, x, c, s, np.asarray(noise, np.float64).reshape(-1, 1), o)
-    out.reshape(-1)[...] = o.ravel()
-
-
-_KERNELS = {
-    "weight_table": _k_weight_table,
-    "closed_form_score": _k_closed_form_score,
-    "point_closed_form": _k_point_closed_form,
-    "forward": _k_forward,
-    "forward_path": _k_forward_path,
-    "combine": _k_combine,
-    "combine_noise": lambda n, a, x, c, s, noise, out: _k_combine(n, a, x, c, s, out, noise),
-}
+def twin_function(launched):
+    """Stand-in for :func:`levyscore._gpu.function` that runs each kernel's Numba loop twin
+    (``KernelInfo.run_twin``: the kernel's own arguments) on the packed arguments."""
+    def function(info, dtype, options=_gpu.PARITY_OPTIONS):
+        def kernel(grid, block, args):
+            launched.append((info.name, dtype))
+            info.run_twin(dict(zip((a.name for a in info.args), args)))
+        return kernel
+    return function
 
 
 @pytest.fixture(params=["twins", "emulated"])
@@ -127,13 +63,7 @@ def fake(request, monkeypatch):
         monkeypatch.setattr(cuda_emulation.RawModule, "shapes", [])
         cp.RawModule = cuda_emulation.RawModule
     else:
-        def function(name, dtype, options=_gpu.PARITY_OPTIONS):
-            def kernel(grid, block, args):
-                launched.append((name, dtype))
-                _KERNELS[name](*args)
-            return kernel
-
-        monkeypatch.setattr(_gpu, "function", function)
+        monkeypatch.setattr(_gpu, "function", twin_function(launched))
     cp.mode = request.param
     cp.launched = launched
     return cp
@@ -254,6 +184,62 @@ def test_fake_logpdf_equals_cpu(fake, dim, m):
     assert ("point_closed_form", "f64") in fake.launched
     with pytest.raises(ValueError, match="closed-form route only"):
         levyscore.JumpDiffusion(dim).transition(1.0).logpdf(_dev(y))
+
+
+def _synthetic_score_table(seed=5):
+    """A ScoreTable of a jump-diffusion (route "mixture") with synthetic arrays
+    (tests/synthetic_table.py): the lookup is under test, not the values; the rows it does
+    not serve go to the process's own quadrature, as for a built table."""
+    from synthetic_table import synthetic_arrays
+
+    from levyscore._table import ScoreTable
+    from levyscore._table_build import ConditionalSource
+
+    proc = levyscore.JumpDiffusion(2, diffusion=0.5, jump_rate=1.3)
+    arrays = synthetic_arrays(np.random.default_rng(seed), extrap=1.0, v0=0.0)
+    p = arrays["params"]
+    return ScoreTable(ConditionalSource(proc), float(p[4]), float(p[5]), 1e-6, arrays,
+                      from_cache=False, path=None)
+
+
+def test_fake_score_table_equals_cpu(fake):
+    """ScoreTable.score on the device: the table_score kernel, and for the rows the table
+    does not serve (here u > u_hi and t outside the table) the host quadrature on those rows
+    alone; bit for bit the CPU result, float32 the float64 result rounded once."""
+    table = _synthetic_score_table()
+    p = table.arrays()["params"]
+    rng = np.random.default_rng(6)
+    n = 24
+    t = np.exp(rng.uniform(p[2], p[3], n))
+    v = p[6] * -np.expm1(-p[7] * t)
+    u = rng.uniform(p[0], p[1], n)
+    u[:2] = p[1] + 0.5  # beyond the table: quadrature
+    direction = rng.normal(size=(n, 2))
+    y = direction / np.linalg.norm(direction, axis=1, keepdims=True) * (np.exp(u) *
+                                                                       np.sqrt(v))[:, None]
+    y[2] = 0.0
+    assert not table.covers(np.linalg.norm(y[:2], axis=1), t[:2]).any()
+    want = table.score(y, t)
+    got = table.score(_dev(y), _dev(t))
+    assert isinstance(got, FakeDeviceArray)
+    np.testing.assert_array_equal(np.asarray(got), want)
+    t_mid = float(np.exp(0.5 * (p[2] + p[3])))
+    np.testing.assert_array_equal(np.asarray(table.score(_dev(y), t_mid)),
+                                  table.score(y, t_mid))
+    y32 = y.astype(np.float32)
+    got32 = table.score(_dev(y32.reshape(4, 6, 2)), t_mid)
+    assert got32.dtype == np.float32 and got32.shape == (4, 6, 2)
+    np.testing.assert_array_equal(np.asarray(got32).reshape(n, 2),
+                                  table.score(y32.astype(np.float64), t_mid).astype(np.float32))
+    outside = float(np.exp(p[3] + 1.0))  # every row by quadrature
+    np.testing.assert_array_equal(np.asarray(table.score(_dev(y[:3]), outside)),
+                                  table.score(y[:3], outside))
+    assert ("table_score", "f64") in fake.launched and ("table_score", "f32") in fake.launched
+    assert table.score(_dev(np.zeros((0, 2))), 1.0).shape == (0, 2)
+    with pytest.raises(ValueError, match="finite"):
+        table.score(_dev(np.full((1, 2), np.nan)), 1.0)
+    with pytest.raises(ValueError, match="no GPU path"):
+        table.h(_dev(np.ones(3)), 1.0)
 
 
 def test_fake_dsm_pairs_equal_cpu(fake):
@@ -404,3 +390,27 @@ def test_gpu_suites_pass_on_the_emulated_device():
     passed = re.search(r"(\d+) passed", summary)
     assert passed and int(passed.group(1)) >= 70, summary
     assert "skipped" not in summary and "failed" not in summary, summary
+
+
+def test_bench_gpu_dry_run_on_the_emulated_device(monkeypatch):
+    """``python -m levyscore bench gpu`` end to end on the host emulation of a device (tiny
+    n; a synthetic table): every op in both dtypes, records complete and finite, so the
+    first run on a real GPU (tools/gpu_check.py) does not stop at a typo."""
+    import shutil
+
+    import cuda_emulation
+
+    from levyscore._bench import bench_gpu
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not found: the CUDA emulation cannot be built")
+    monkeypatch.setitem(sys.modules, "cupy", cuda_emulation.fake_cupy(emulated=True))
+    monkeypatch.setattr(_gpu, "_modules", {})
+    rec = bench_gpu(n=40, n_cpu=40, repeat=1, table=_synthetic_score_table())
+    ops = ("score", "forward", "ode-step", "pairs", "table")
+    assert [(r["op"], r["dtype"]) for r in rec["results"]] == [
+        (op, dtype) for dtype in ("float32", "float64") for op in ops]
+    for r in rec["results"]:
+        assert r["gpu_s"] > 0 and r["cpu_s"] > 0 and r["bytes"] > 0
+        assert np.isfinite([r["speedup"], r["bandwidth_fraction"]]).all()
+    assert rec["device"] == "levyscore host emulation" and len(rec["line"].splitlines()) == 11

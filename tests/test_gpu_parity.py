@@ -54,7 +54,7 @@ def run_device(cp, info, dtype, case):
     outputs = {k: cp.asarray(v) for k, v in alloc_outputs(info, dtype, case.out_shapes).items()}
     values = {k: cp.asarray(v) if isinstance(v, np.ndarray) else v
               for k, v in case.inputs(dtype).items()}
-    _gpu.launch(info.name, dtype, case.n, {**values, **outputs})
+    _gpu.launch(info, dtype, case.n, {**values, **outputs})
     cp.cuda.get_current_stream().synchronize()
     return {k: cp.asnumpy(v) for k, v in outputs.items()}
 
@@ -144,7 +144,7 @@ def test_device_large_batch_grid_stride(cupy):
     n = _gpu.BLOCK * 65535 + 1000
     key = (0x1234ABCD, 0x0F0E0D0C)
     out = cupy.empty((n, 2), dtype=cupy.float64)
-    _gpu.launch("uniform_pair", "f64", n, {"n": n, "start": 0, "domain": _philox.DOMAIN_TEST,
+    _registry.launch("uniform_pair", "f64", n, {"n": n, "start": 0, "domain": _philox.DOMAIN_TEST,
                                             "index": 3, "c3": 0, "k0": key[0], "k1": key[1],
                                             "out": out})
     tail = cupy.asnumpy(out[-600:])

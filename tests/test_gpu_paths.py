@@ -243,3 +243,28 @@ def test_reverse_noise_on_device_matches_cpu(cp):
         got = noise.increment(3, 200, 0.05, growth=growth, like=like)
         want = noise.increment(3, 200, 0.05, growth=growth)
         assert_close(cp.asnumpy(got), want, "forward", np.float64, floor=1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_score_table_on_device_matches_cpu(cp, dtype):
+    """ScoreTable.score on the device (kernel table_score; a synthetic table, as in
+    tests/test_gpu_dispatch_fake.py) against the CPU lookup, with rows beyond the table (host
+    quadrature) among them."""
+    from test_gpu_dispatch_fake import _synthetic_score_table
+
+    table = _synthetic_score_table()
+    p = table.arrays()["params"]
+    rng = np.random.default_rng(7)
+    n = 2000
+    t = np.exp(rng.uniform(p[2], p[3], n))
+    u = rng.uniform(p[0], p[1] + 0.3, n)  # ~5% beyond u_hi
+    direction = rng.normal(size=(n, 2))
+    r = np.exp(u) * np.sqrt(p[6] * -np.expm1(-p[7] * t))
+    y = (direction / np.linalg.norm(direction, axis=1, keepdims=True) * r[:, None]).astype(dtype)
+    for tt, tdev in ((t, cp.asarray(t)), (float(t[0]), float(t[0]))):
+        got = table.score(cp.asarray(y), tdev)
+        assert isinstance(got, cp.ndarray) and got.dtype == dtype
+        want = table.score(y.astype(np.float64), tt)
+        if dtype == np.float32:
+            want = want.astype(np.float32)
+        assert_close(cp.asnumpy(got), want, "table_score", dtype)

@@ -168,6 +168,19 @@ class Case:
         return values
 
 
+def from_twin(twin, n, scalars, arrays, out_shapes, info=None):
+    """A :class:`Case` of record ``info`` (default ``twin``) whose expected outputs come from
+    the Numba loop twin of record ``twin`` (``twin.twin``: that kernel's own argument list;
+    ``stationary_law`` with law 0 for ``stationary``, say), run on the float64 inputs."""
+    info = twin if info is None else info
+    case = Case(info, n, scalars, arrays, out_shapes, {})
+    values = Case(twin, n, scalars, arrays, out_shapes, {}).inputs("f64")
+    outputs = alloc_outputs(twin, "f64", out_shapes)
+    twin.run_twin({**values, **outputs})
+    case.expected = outputs
+    return case
+
+
 def stored(values):
     """Float64 values that float32 represents exactly (inputs shared by both variants)."""
     with np.errstate(over="ignore"):
@@ -283,12 +296,14 @@ def case_weight_table(info, rng, dtype):
     lw = np.empty((n, 2, m + 1))
     latom = np.empty(n)
     atom = np.empty(n)
-    for i in range(n):
+    for i in range(n):  # the scalar function, point by point
         latom[i], atom[i] = info.cpu(t[i], theta, lam, m, lw[i])
     scalars = dict(n=n, theta=theta, lam=lam, m=m)
-    shapes = {"lw_out": (n, 2 * (m + 1)), "latom_out": (n,), "atom_out": (n,)}
-    expected = {"lw_out": lw.reshape(n, -1), "latom_out": latom, "atom_out": atom}
-    return [Case(info, n, scalars, {"t": t}, shapes, expected)]
+    shapes = {"lw_out": (n, 2, m + 1), "latom_out": (n,), "atom_out": (n,)}
+    case = from_twin(info, n, scalars, {"t": t}, shapes)
+    for name, want in (("lw_out", lw), ("latom_out", latom), ("atom_out", atom)):
+        assert_bits(case.expected[name], want, f"twin {info.twin_name}.{name}")
+    return [case]
 
 
 def case_window(info, rng, dtype):
@@ -319,7 +334,7 @@ def case_radial(info, rng, dtype):
     la = [latom[i if per_row else 0] for i in range(n)]
     at = [atom[i if per_row else 0] for i in range(n)]
     scalars = dict(n=n, dim=dim, lam=lam, b=b, m=m, per_row=per_row)
-    arrays = {"r": r, "lw": lw.reshape(lw.shape[0], -1)}
+    arrays = {"r": r, "lw": lw}
     if info.name == "h_linear":
         # precondition r > 0 (h_fast handles r = 0 first; Numba raises ZeroDivisionError)
         r[r == 0.0] = 0.125
@@ -335,8 +350,10 @@ def case_radial(info, rng, dtype):
     scalars["want_logp"] = want_logp
     res = np.array([info.cpu(r[i], dim, lam, b, m, la[i], rows[i], bool(want_logp))
                     for i in range(n)])
-    return [Case(info, n, scalars, arrays, {"logp_out": (n,), "h_out": (n,)},
-                 {"logp_out": res[:, 0], "h_out": res[:, 1]})]
+    case = from_twin(info, n, scalars, arrays, {"logp_out": (n,), "h_out": (n,)})
+    assert_bits(case.expected["logp_out"], res[:, 0], f"twin {info.twin_name}.logp_out")
+    assert_bits(case.expected["h_out"], res[:, 1], f"twin {info.twin_name}.h_out")
+    return [case]
 
 
 def case_score(info, rng, dtype):
@@ -357,10 +374,54 @@ def case_score(info, rng, dtype):
         y[3] = 1e200 * y[3]
         y[4] = 1e300 * y[4]
     want = np.empty_like(y)
-    info.cpu(y, t, theta, lam, b, m, want)  # Numba: its own tables from t
+    info.cpu(y, t, theta, lam, b, m, want)  # the CPU path: its own tables from t
     scalars = dict(n=n, dim=dim, lam=lam, b=b, m=m, per_row=per_row)
-    arrays = {"y": y, "latom": latom, "atom": atom, "lw": lw.reshape(lw.shape[0], -1)}
-    return [Case(info, n, scalars, arrays, {"out": (n, dim)}, {"out": want})]
+    arrays = {"y": y, "latom": latom, "atom": atom, "lw": lw}
+    case = from_twin(info, n, scalars, arrays, {"out": (n, dim)})
+    assert_bits(case.expected["out"], want, f"twin {info.twin_name}.out")
+    return [case]
+
+
+def _table_case_arrays(rng, dtype, n):
+    """Synthetic table arrays (tests/synthetic_table.py), ``n_coef`` among 2, 3, 16 and the
+    device maximum, with times shared (``t_per_row = 0``) or one per point."""
+    from synthetic_table import radii_and_times, synthetic_arrays
+
+    from levyscore import _table_kernel
+
+    n_coef = int(rng.choice([2, 3, 16, 16, _table_kernel.DEVICE_MAX_COEF]))
+    arrays = synthetic_arrays(rng, n_coef=n_coef)
+    r, t = radii_and_times(rng, arrays, n)
+    t_per_row = int(rng.integers(2))
+    t = stored(t if t_per_row else t[:1])
+    table = dict(zip(("params", "roots", "split", "value", "child", "leaf_of", "boxes", "coef",
+                      "n_coef"), _table_kernel.table_args(arrays)))
+    scalars = {"n": n, "t_per_row": t_per_row, "n_coef": table.pop("n_coef")}
+    return scalars, {**table, "t": t}, stored(r)
+
+
+def case_table_h(info, rng, dtype):
+    n = 64
+    scalars, arrays, r = _table_case_arrays(rng, dtype, n)
+    if dtype == "f64":
+        r[1:4] = (1e-300, 1e300, 1.7e308)
+    return [from_twin(info, n, scalars, {**arrays, "r": r}, {"h_out": (n,), "leaf_out": (n,)})]
+
+
+def case_table_score(info, rng, dtype):
+    d = info.domains
+    n = 48
+    dim = int(pick(d["dim"], rng))
+    scalars, arrays, r = _table_case_arrays(rng, dtype, n)
+    direction = rng.normal(size=(n, dim))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    y = stored(direction * r[:, None])
+    y[0] = 0.0
+    if dtype == "f64":  # |y|^2 under- and overflows: the rescaled norm
+        y[1] = 1e-200 * direction[1]
+        y[2] = 1e200 * direction[2]
+    return [from_twin(info, n, {**scalars, "dim": dim}, {**arrays, "y": y},
+                      {"out": (n, dim), "leaf_out": (n,)})]
 
 
 # Routes of the forward draw: (name, how jump_rate and theta are set)
@@ -399,18 +460,11 @@ def case_forward(info, rng, dtype):
         t_per_row = int(rng.integers(2))
         t = stored(d["t"].draw(rng, n if t_per_row else 1))
         x0 = stored(rng.normal(0.0, 3.0, (n, dim)) if has_x0 else np.zeros((n, dim)))
-        out = np.empty((n, dim))
-        w = np.empty(n)
-        counts = np.empty(n, dtype=np.int64)
-        x0_numba = x0 if has_x0 else np.empty((0, dim))
-        info.cpu(*_u64(k0, k1), x0_numba, t, theta, diffusion, jump_rate, jump_var, start, index,
-                 out, w, counts, dom_gauss, dom_jump)
         scalars = dict(n=n, dim=dim, k0=k0, k1=k1, has_x0=has_x0, t_per_row=t_per_row,
                        theta=theta, diffusion=diffusion, jump_rate=jump_rate, jump_var=jump_var,
                        start=start, index=index, dom_gauss=dom_gauss, dom_jump=dom_jump)
-        cases.append(Case(info, n, scalars, {"x0": x0, "t": t},
-                          {"out": (n, dim), "w_out": (n,), "n_out": (n,)},
-                          {"out": out, "w_out": w, "n_out": counts}))
+        cases.append(from_twin(info, n, scalars, {"x0": x0, "t": t},
+                               {"out": (n, dim), "w_out": (n,), "n_out": (n,)}))
     return cases
 
 
@@ -421,13 +475,9 @@ def case_stationary(info, rng, dtype):
     theta, diffusion, jump_rate, jump_var = (pick(d[k], rng) for k in (
         "theta", "diffusion", "jump_rate", "jump_var"))
     start, index, k0, k1 = (pick(d[k], rng) for k in ("start", "index", "k0", "k1"))
-    out = np.empty((n, dim))
-    w = np.empty(n)
-    info.cpu(*_u64(k0, k1), theta, diffusion, jump_rate, jump_var, start, index, out, w)
     scalars = dict(n=n, dim=dim, k0=k0, k1=k1, theta=theta, diffusion=diffusion,
                    jump_rate=jump_rate, jump_var=jump_var, start=start, index=index)
-    return [Case(info, n, scalars, {}, {"out": (n, dim), "w_out": (n,)},
-                 {"out": out, "w_out": w})]
+    return [from_twin(info, n, scalars, {}, {"out": (n, dim), "w_out": (n,)})]
 
 
 def case_combine(info, rng, dtype):
@@ -436,14 +486,7 @@ def case_combine(info, rng, dtype):
     a, c = pick(d["a"], rng), pick(d["c"], rng)
     names = ["x", "s", "noise"] if info.name == "combine_noise" else ["x", "s"]
     arrays = {k: stored(d[k].draw(rng, n)) for k in names}
-    want = np.empty((n, 1))
-    cols = [arrays[k].reshape(n, 1) for k in names]
-    if info.name == "combine_noise":
-        info.cpu(a, cols[0], c, cols[1], cols[2], want)
-    else:
-        info.cpu(a, cols[0], c, cols[1], want)
-    return [Case(info, n, {"n": n, "a": a, "c": c}, arrays, {"out": (n,)},
-                 {"out": want.ravel()})]
+    return [from_twin(info, n, {"n": n, "a": a, "c": c}, arrays, {"out": (n,)})]
 
 
 def case_forward_path(info, rng, dtype):
@@ -468,14 +511,11 @@ def case_forward_path(info, rng, dtype):
         start, k0, k1 = (pick(d[k], rng) for k in ("start", "k0", "k1"))
         times = np.cumsum(stored(d["t"].draw(rng, int(rng.integers(1, 7)))))
         x0 = stored(rng.normal(0.0, 3.0, (n, dim)))
-        out = np.empty((n, times.shape[0], dim))
-        info.cpu(*_u64(k0, k1), x0, times, theta, diffusion, jump_rate, jump_var, start, out,
-                 law, law_param)
         scalars = dict(n=n, dim=dim, k0=k0, k1=k1, n_times=times.shape[0], theta=theta,
                        diffusion=diffusion, jump_rate=jump_rate, jump_var=jump_var,
                        start=start, law=law, law_param=law_param)
-        cases.append(Case(info, n, scalars, {"x0": x0, "times": times},
-                          {"out": out.shape}, {"out": out}))
+        cases.append(from_twin(info, n, scalars, {"x0": x0, "times": times},
+                               {"out": (n, times.shape[0], dim)}))
     return cases
 
 
@@ -494,6 +534,8 @@ CASES = {
     "point_closed_form": case_radial,
     "h_fast": case_radial,
     "closed_form_score": case_score,
+    "table_h": case_table_h,
+    "table_score": case_table_score,
     "forward": case_forward,
     "forward_path": case_forward_path,
     "stationary": case_stationary,
@@ -620,7 +662,8 @@ _TWIN = re.compile(r"//\s*Numba twin:\s*([\w.]*\w)[^\n]*\n(?://[^\n]*\n)*"
                    r"(?:template\s*<[^>]*>\s*)?LS_HD\s+inline\s+[\w\s*]+?\b(\w+)\s*\(")
 _HD_FUNC = re.compile(r"LS_HD\s+inline\s+[\w\s*]+?\b(\w+)\s*\(")
 # LS_HD helpers that mirror Numba built-ins, not levyscore functions
-HELPERS = {"ls_inf", "ls_nan", "ipow", "to_int", "sample_words", "table_row"}
+HELPERS = {"ls_inf", "ls_nan", "ipow", "to_int", "sample_words", "table_row", "py_max",
+           "py_min", "py_max_i", "py_min_i"}
 
 
 def _normalise(params):
@@ -632,6 +675,33 @@ def _normalise(params):
         ctype = ctype.replace("ls_u64", "unsigned long long").replace("ls_u32", "unsigned int")
         out.append((ctype, name))
     return out
+
+
+def test_loop_twins_take_the_kernel_arguments():
+    """Each loop twin takes exactly its kernel's arguments (names, order), so anything that
+    can pack a launch can run the twin (``KernelInfo.run_twin``)."""
+    import inspect
+
+    with_twin = [k for k in KERNELS if k.twin_name is not None]
+    assert {k.name for k in with_twin} >= {"weight_table", "closed_form_score",
+                                          "point_closed_form", "table_h", "table_score",
+                                          "forward", "forward_law", "forward_path", "combine",
+                                          "combine_noise"}
+    for info in with_twin:
+        fn = getattr(info.twin, "py_func", info.twin)
+        assert list(inspect.signature(fn).parameters) == [a.name for a in info.args], info.name
+
+
+def test_table_constants_match_numba():
+    from levyscore import _table_kernel as tk
+
+    text = (_gpu.kernels_dir() / "table.cuh").read_text()
+    for name in ("ULO", "UHI", "TAULO", "TAUHI", "TLO", "THI", "VC", "2THETA", "EXTRAP", "V0"):
+        assert int(re.search(rf"\bP_{name} = (\d+)", text).group(1)) == getattr(tk, f"_P_{name}")
+    got = int(re.search(r"TABLE_MAX_COEF = (\d+);", text).group(1))
+    assert got == tk.DEVICE_MAX_COEF
+    from levyscore._table_build import _N
+    assert _N <= tk.DEVICE_MAX_COEF
 
 
 def test_registry_signatures_match_sources():
