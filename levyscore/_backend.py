@@ -9,7 +9,11 @@ backend its inputs live on, in the spirit of CuPy's ``get_array_module`` and Sci
   :mod:`levyscore._gpu`), which returns CuPy arrays and never copies data to the host
   (one documented exception: the rows a :class:`levyscore.ScoreTable` does not serve, which
   only quadrature on the host can compute);
-* NumPy arrays mixed with CuPy arrays: :class:`ValueError`, never a silent transfer.
+* NumPy arrays mixed with CuPy arrays: :class:`ValueError`, never a silent transfer;
+* any Dask array (:func:`is_dask`, checked first): a lazy Dask array whose blocks are the
+  results of the same call on each chunk (:mod:`levyscore._dask`), bit for bit the in-memory
+  result whatever the chunking; a function without a Dask path refuses Dask input rather
+  than compute it silently.
 
 A CuPy array is recognised by the top-level module of its type (``cupy``), so neither
 importing levyscore nor any CPU call imports CuPy; the module is imported only once an input
@@ -28,25 +32,45 @@ import numpy as np
 from ._gpu import import_cupy as cupy
 
 __all__ = ["MIXED_MESSAGE", "array_module", "cupy", "device_points", "device_times",
-           "is_cupy_array", "is_device", "require_host", "storage", "time_argument"]
+           "is_cupy_array", "is_dask", "is_dask_array", "is_device", "require_host", "storage",
+           "time_argument"]
 
 #: The error of a call that mixes NumPy and CuPy arrays.
 MIXED_MESSAGE = ("mixed NumPy and CuPy inputs: move all arrays to one device "
                  "(cupy.asarray / .get())")
 
 
+def _package(a):
+    return type(a).__module__.split(".")[0]
+
+
 def is_cupy_array(a):
-    """True when ``a`` is an object of the ``cupy`` package (detected without importing it).
+    """True when ``a`` is an object of the ``cupy`` package (detected without importing it)."""
+    return _package(a) == "cupy"
 
-    Parameters
-    ----------
-    a : object
 
-    Returns
-    -------
-    bool
+def is_dask_array(a):
+    """True when ``a`` is an object of the ``dask`` package (detected without importing it)."""
+    return _package(a) == "dask"
+
+
+def is_dask(*arrays):
+    """True when any of ``arrays`` is a Dask array: the call then returns a lazy Dask array
+    whose blocks are the in-memory results (:mod:`levyscore._dask`).
+
+    NumPy arrays and scalars may join Dask arrays (they become Dask arrays); CuPy arrays may
+    not (put them in a CuPy-backed Dask array).
+
+    Raises
+    ------
+    ValueError
+        If a Dask array is mixed with a CuPy array.
     """
-    return type(a).__module__.split(".")[0] == "cupy"
+    dask = any(is_dask_array(a) for a in arrays)
+    if dask and any(is_cupy_array(a) for a in arrays):
+        raise ValueError("mixed Dask and CuPy inputs: wrap the CuPy arrays in a Dask array "
+                         "(dask.array.from_array(a)) or compute the Dask arrays")
+    return dask
 
 
 def _is_neutral(a):
@@ -112,6 +136,8 @@ def require_host(what, *arrays):
     """
     if any(is_cupy_array(a) for a in arrays):
         raise ValueError(f"{what} has no GPU path: pass NumPy arrays (cupy.asnumpy(a) or a.get())")
+    if any(is_dask_array(a) for a in arrays):
+        raise ValueError(f"{what} has no Dask path: pass NumPy arrays (a.compute())")
 
 
 _DEVICE_DTYPES = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32"}

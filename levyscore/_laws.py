@@ -28,9 +28,10 @@ import math
 import numpy as np
 
 from . import _forward
-from ._backend import (array_module, cupy, device_points, device_times, is_cupy_array, is_device,
-                       require_host, storage)
+from ._backend import (array_module, cupy, device_points, device_times, is_cupy_array, is_dask,
+                       is_device, require_host, storage)
 from ._closed_form import closed_form_logpdf_h, closed_form_score, weight_tables
+from ._dask import chunked_sample, map_points
 from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
 from ._registry import launch
 from ._seeding import philox_key
@@ -430,6 +431,8 @@ class TransitionLaw:
         ndarray or cupy.ndarray, shape (...)
             ``log p(y)``; ``+inf`` at ``y = 0`` where the pure-jump density is singular.
         """
+        if is_dask(y):
+            return map_points(self.logpdf, y, drop_last=True, name="y")
         if is_device(y):
             return _device_logpdf(self._process, y, self._time)
         y = as_points(y, self._process.dim)
@@ -439,7 +442,9 @@ class TransitionLaw:
 
     def pdf(self, y):
         """Density of the continuous part, ``exp(logpdf(y))``; shape (...) for y (..., D)
-        (a CuPy array for CuPy ``y``, as :meth:`logpdf`)."""
+        (a CuPy array for CuPy ``y``, a lazy Dask array for Dask ``y``, as :meth:`logpdf`)."""
+        if is_dask(y):
+            return map_points(self.pdf, y, drop_last=True, name="y")
         return array_module(y).exp(self.logpdf(y))
 
     def score(self, y):
@@ -458,6 +463,8 @@ class TransitionLaw:
             ``S(y) = -y h(|y|)``. At ``y = 0`` the score is 0 (radial symmetry; for a
             pure-jump law the atom carries no flux, MATH.md section 5).
         """
+        if is_dask(y):
+            return map_points(self.score, y, name="y")
         if is_device(y):
             return _device_score(self._process, y, clock_time=self._time)
         y = as_points(y, self._process.dim)
@@ -496,6 +503,7 @@ class TransitionLaw:
         _raise_failed(out, flat, t, "the radial CDF")
         return out.reshape(r.shape)
 
+    @chunked_sample
     def sample(self, n, rng=None, *, start=0):
         """Exact draws from this law (MATH.md sections 1-2 and 11).
 

@@ -5,11 +5,12 @@ import math
 import numpy as np
 
 from . import _forward
-from ._backend import (cupy, device_points, device_times, is_cupy_array, is_device,
-                       require_host, storage)
+from ._backend import (array_module, cupy, device_points, device_times, is_cupy_array, is_dask,
+                       is_device, require_host, storage)
+from ._dask import map_points, map_rows
 from ._laws import TransitionLaw, _device_score, _score_flat, device_closed_form_score
 from ._schedule import Clock
-from ._seeding import philox_key
+from ._seeding import Key, philox_key
 from ._time import exponent_m, integer_m
 from ._validation import as_points, as_times, check_dim, check_real, check_start, check_time
 from .amplitudes import Gaussian, Laplace, StudentT, as_amplitude
@@ -207,7 +208,8 @@ class JumpDiffusion:
         y : array_like or cupy.ndarray, shape (..., D)
             Points ``y = x - x0 exp(-theta t)``. A CuPy array (float32 or float64) runs the
             closed-form CUDA kernel on its device (the quadrature routes raise
-            ``ValueError``) and returns a CuPy array of its dtype.
+            ``ValueError``) and returns a CuPy array of its dtype. A Dask array gives a lazy
+            Dask array, block by block (``docs/scaling.md``).
         t : float or array_like
             Times ``> 0``, a scalar or an array broadcasting against ``y.shape[:-1]`` (on the
             same device as ``y``; device arrays of times need ``schedule=None``).
@@ -216,6 +218,8 @@ class JumpDiffusion:
         -------
         ndarray or cupy.ndarray, shape (..., D)
         """
+        if is_dask(y, t):
+            return map_points(self.score, y, t, name="y")
         if is_device(y, t):
             return _device_score(self, y, t)
         y = as_points(y, self._dim)
@@ -253,7 +257,10 @@ class JumpDiffusion:
             Initial states. A CuPy array (float32 or float64) runs the ``forward`` CUDA
             kernel on its device, with the same key and counters as the CPU path (the same
             streams: equal draws up to the libdevice tolerance of the registry), and returns
-            a CuPy array of its dtype.
+            a CuPy array of its dtype. A Dask array gives a lazy Dask array whose block of
+            rows ``[a, b)`` is drawn with ``start + a``: the in-memory draw, bit for bit, for
+            any chunking (``docs/scaling.md``; also for :meth:`sample_path` and
+            :meth:`dsm_pairs`).
         t : float or array_like, shape (n,)
             Elapsed times ``> 0`` (a scalar, or an array on the device of ``x0``).
         rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
@@ -268,6 +275,9 @@ class JumpDiffusion:
         -------
         ndarray or cupy.ndarray, shape (n, D)
         """
+        if is_dask(x0, t):
+            key, start = self._dask_key(x0, rng, start)
+            return map_rows(lambda xb, tb, a: self.sample(xb, tb, key, start=start + a), x0, t)
         if is_device(x0, t):
             return self._sample_device(x0, t, rng, start)
         x0 = self._initial(x0)
@@ -275,6 +285,13 @@ class JumpDiffusion:
         start = check_start(start, x0.shape[0])
         return _forward.forward_sample(philox_key(rng), x0, np.ascontiguousarray(t), *self._params(),
                                        start=start, amplitude=self._amplitude)
+
+    def _dask_key(self, x0, rng, start):
+        """The key resolved once from ``rng`` and the checked ``start`` of a Dask call over
+        the rows of ``x0`` (:mod:`levyscore._dask`)."""
+        if x0.ndim != 2 or x0.shape[-1] != self._dim:
+            raise ValueError(f"x0 must have shape (n, {self._dim}), got shape {x0.shape}")
+        return Key(*philox_key(rng)), check_start(start, x0.shape[0])
 
     def _sample_device(self, x0, t, rng, start):
         """:meth:`sample` for CuPy ``x0``: the ``forward`` kernel on the device."""
@@ -306,6 +323,12 @@ class JumpDiffusion:
             ``path[i, k]`` is the state of path i at ``times[k]``.
         """
         require_host("JumpDiffusion.sample_path (times)", times)
+        if is_dask(x0):
+            key, start = self._dask_key(x0, rng, start)
+            # a 0-row call checks times eagerly and gives the row shape (L, D)
+            row = self.sample_path(np.zeros((0, self._dim)), times, key).shape[1:]
+            return map_rows(lambda xb, _, a: self.sample_path(xb, times, key, start=start + a),
+                            x0, trailing=row)
         device = is_device(x0)
         x0 = self._device_initial(x0) if device else self._initial(x0)
         times = np.asarray(times, dtype=np.float64) if np.ndim(times) == 1 else None
@@ -354,6 +377,16 @@ class JumpDiffusion:
         x_t : ndarray, shape (n, D)
         target : ndarray, shape (n, D)
         """
+        if is_dask(x0, t):
+            key, start = self._dask_key(x0, rng, start)
+
+            def pairs(xb, tb, a):
+                x_t, target = self.dsm_pairs(xb, tb, key, start=start + a,
+                                             conditional_score=conditional_score)
+                return array_module(x_t).stack([x_t, target], axis=1)
+
+            both = map_rows(pairs, x0, t, trailing=(2, self._dim))
+            return both[:, 0], both[:, 1]
         if is_device(x0, t):
             return self._dsm_pairs_device(x0, t, rng, start, conditional_score)
         x0 = self._initial(x0)

@@ -28,11 +28,12 @@ import numba as nb
 import numpy as np
 
 from . import _forward
-from ._backend import array_module, device_points, is_cupy_array, is_device, storage
+from ._backend import array_module, device_points, is_cupy_array, is_dask, is_device, storage
+from ._dask import map_rows
 from ._process import JumpDiffusion
 from ._registry import launch
-from ._seeding import philox_key
-from ._validation import check_count, check_real
+from ._seeding import Key, philox_key
+from ._validation import check_count, check_real, check_start
 
 __all__ = ["ExpEuler", "ExpHeun", "Euler", "SOLVERS", "ReverseNoise", "sample_reverse"]
 
@@ -343,6 +344,23 @@ def _progress(k, total, stream=None):
     stream.flush()
 
 
+def _sample_reverse_dask(proc, score, n, x_T, rng, start, progress, options):
+    """:func:`sample_reverse` for Dask ``x_T``: each block of rows integrated on its own, with
+    the noise of its global rows (``start`` + the block's first row), lazily."""
+    if x_T.ndim != 2 or x_T.shape != (n, proc.dim):
+        raise ValueError(f"x_T must be finite with shape ({n}, {proc.dim}), got shape "
+                         f"{x_T.shape}")
+    if progress:
+        raise ValueError("progress=True is not available with Dask x_T (blocks run in "
+                         "parallel): use Dask's own progress bar (dask.diagnostics)")
+    key = Key(*philox_key(rng))
+    start = check_start(start, n)
+    # check every option eagerly on a 0-row run (no steps are taken on 0 rows)
+    sample_reverse(proc, score, 0, x_T=np.zeros((0, proc.dim)), rng=key, **options)
+    return map_rows(lambda xb, _, a: sample_reverse(proc, score, xb.shape[0], x_T=xb, rng=key,
+                                                    start=start + a, **options), x_T, name="x_T")
+
+
 def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="exp-euler",
                    eta=0.0, grid="uniform", x_T=None, rng=None, progress=False, start=0):
     """Generate samples by integrating the reverse-time dynamics (MATH.md section 6).
@@ -374,7 +392,9 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
         (float32 or float64) runs the whole loop on its device: the score must then return
         CuPy arrays (for instance ``proc.score`` on the closed-form route), and the step
         (``combine`` kernels, reverse noise from the ``forward`` kernel) never leaves the
-        device. A score returning NumPy arrays for CuPy states raises ``ValueError``.
+        device. A score returning NumPy arrays for CuPy states raises ``ValueError``. A
+        Dask array gives a lazy Dask array: each block of rows integrated on its own with
+        the noise of its global rows, bit for bit the in-memory result (``docs/scaling.md``).
     rng : None, int, SeedSequence or Generator
         Seed of the counter-based streams (start states and noise).
     progress : bool
@@ -400,6 +420,10 @@ def sample_reverse(proc, score, n, *, steps=None, T=10.0, t_min=1e-3, solver="ex
     """
     _check_process(proc)
     n = check_count(n)
+    if is_dask(x_T):
+        return _sample_reverse_dask(proc, score, n, x_T, rng, start, progress,
+                                    dict(steps=steps, T=T, t_min=t_min, solver=solver, eta=eta,
+                                         grid=grid))
     times = _time_grid(grid, steps, T, t_min, proc)
     cls = SOLVERS.get(solver) if isinstance(solver, str) else solver
     if cls is None or not (isinstance(cls, type) and issubclass(cls, _Solver)):

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["philox_key"]
+__all__ = ["Key", "philox_key"]
 
 
 def philox_key(rng):
@@ -39,6 +39,8 @@ def philox_key(rng):
         For a negative integer, and for anything else (``bool``, ``float``, ``numpy.random.RandomState``, a
         bare ``BitGenerator``, ...), with what to pass instead.
     """
+    if isinstance(rng, Key):
+        return rng[0], rng[1]
     if rng is None:
         words = np.random.SeedSequence().generate_state(2, dtype=np.uint32)
     elif isinstance(rng, (bool, np.bool_)):
@@ -73,3 +75,25 @@ def philox_key(rng):
             f"numpy.random.Generator, got {type(rng).__name__} ({rng!r})"
         )
     return int(words[0]), int(words[1])
+
+
+class Key(tuple):
+    """A Philox key already resolved by :func:`philox_key`: two 32-bit words.
+
+    Passed as ``rng`` it gives these words back unchanged, so the blocks of a chunked (Dask)
+    computation draw from the key the whole call resolved once.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, k0, k1):
+        k0, k1 = int(k0), int(k1)
+        if not (0 <= k0 < 2**32 and 0 <= k1 < 2**32):
+            raise ValueError(f"key words must lie in [0, 2**32), got ({k0}, {k1})")
+        return super().__new__(cls, (k0, k1))
+
+    def __getnewargs__(self):  # pickling (process pools, distributed workers)
+        return (self[0], self[1])
+
+    def __repr__(self):
+        return f"Key({self[0]}, {self[1]})"

@@ -49,6 +49,7 @@ import warnings
 import numba as nb
 import numpy as np
 
+from ._dask import chunked_sample
 from ._philox import stream_word, uniform_pair
 from ._forward import gaussian_row
 from ._seeding import philox_key
@@ -369,6 +370,7 @@ class SubGaussianStable:
             raise self._overflow_error(z, "the mixing variable Z")
         return z
 
+    @chunked_sample
     def sample(self, n, rng=None, *, start=0):
         """Draw n exact samples of X.
 

@@ -97,8 +97,9 @@ from ._laws import check_domain
 from ._process import JumpDiffusion
 from ._table_build import _N, ConditionalSource, _Builder
 from ._table_cache import FORMAT_VERSION, _cache_directory, _cache_key, _load, _save
-from ._backend import (cupy, device_points, device_times, is_cupy_array, is_device,
+from ._backend import (cupy, device_points, device_times, is_cupy_array, is_dask, is_device,
                        require_host, storage)
+from ._dask import map_points
 from ._registry import launch
 from ._table_kernel import (_ARRAY_FIELDS, _P_UHI, _P_ULO, DEVICE_MAX_COEF, table_args,
                             table_h, table_score)
@@ -423,6 +424,8 @@ class ScoreTable:
         law, or a pure-jump ``|y|`` below ``r_lo``) have no device route: those rows alone
         are copied to the host, computed by quadrature and copied back.
         """
+        if is_dask(y, t):
+            return map_points(self.score, y, t, name="y")
         if is_device(y, t):
             return self._device_score(y, t)
         dim = self._process.dim

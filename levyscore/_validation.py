@@ -75,9 +75,18 @@ def check_time(t, name="t"):
     return check_real(name, t, positive=True)
 
 
+def _in_memory(value, name):
+    """``np.asarray(value)``, refusing a Dask array (a function that reaches here has no Dask
+    path, and converting would compute the whole array silently)."""
+    if type(value).__module__.split(".")[0] == "dask":
+        raise ValueError(f"{name} is a Dask array, and this function has no Dask path: pass a "
+                         f"NumPy array ({name}.compute())")
+    return np.asarray(value)
+
+
 def as_points(y, dim, name="y"):
     """Convert ``y`` to a float64 array of shape (..., dim) with finite entries."""
-    arr = np.asarray(y)
+    arr = _in_memory(y, name)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=np.float64)
@@ -92,7 +101,7 @@ def as_points(y, dim, name="y"):
 
 def as_radii(r, name="r"):
     """Convert ``r`` to a float64 array of finite, non-negative radii."""
-    arr = np.asarray(r)
+    arr = _in_memory(r, name)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=np.float64)
@@ -105,7 +114,7 @@ def as_radii(r, name="r"):
 
 def as_times(t, batch_shape, name="t"):
     """Broadcast times ``t`` (scalar or array, each > 0 and finite) to ``batch_shape``."""
-    arr = np.asarray(t)
+    arr = _in_memory(t, name)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=np.float64)
@@ -254,7 +263,7 @@ def check_int(name, value, minimum):
 
 def as_real_array(name, value, ndim):
     """A float64 copy of ``value`` with ``ndim`` dimensions and finite entries (bool refused)."""
-    arr = np.asarray(value)
+    arr = _in_memory(value, name)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) \
             or arr.dtype == np.bool_:
         raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")

@@ -103,7 +103,7 @@ def test_message_says_what_to_do():
                              "(cupy.asarray / .get())")
 
 
-def test_cpu_paths_do_not_import_cupy():
+def test_cpu_paths_do_not_import_cupy_or_dask():
     code = """
 import sys
 import numpy as np
@@ -120,6 +120,7 @@ levyscore.sample_reverse(proc, proc.score, 4, steps=2, rng=0, eta=1.0)
 from levyscore import _backend, _gpu, _registry
 _backend.array_module(y, 1.0)
 assert 'cupy' not in sys.modules, sorted(m for m in sys.modules if m.startswith('cupy'))
+assert 'dask' not in sys.modules, sorted(m for m in sys.modules if m.startswith('dask'))
 print('ok')
 """
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -16,6 +16,7 @@ from .._process import JumpDiffusion
 from .._time import log_q_and_one_minus_q
 from .._validation import (as_radii, check_dim, check_int, check_process, check_real,
                            finite_row_norms)
+from .._dask import chunked_sample, rowwise
 from ._common import _clock_time, _close, _flat_points
 
 __all__ = ["BesselTarget", "bessel_marginal_log_weights"]
@@ -173,6 +174,7 @@ class BesselTarget:
         return np.exp(bessel_marginal_log_weights(self._j, proc._m_int, _clock_time(proc, t),
                                                   proc.theta))
 
+    @chunked_sample
     def sample(self, n, rng=None, *, start=0):
         """Exact draws ``sqrt(2 b^2 Z) xi``, Z ~ Gamma(j, 1) (counter-based, MATH.md §2).
 
@@ -271,7 +273,7 @@ class BesselTarget:
                                      f"{float(finite_row_norms(flat[row:row + 1])[0]):.3g})")
             return out.reshape(x.shape)
 
-        return score
+        return rowwise(score)
 
     def marginal_logpdf(self, proc):
         """Callable ``logpdf(x, t)`` of the marginal Bessel mixture; shape ``x.shape[:-1]``.

@@ -18,6 +18,7 @@ from .._seeding import philox_key
 from .._time import time_constants
 from .._validation import (as_real_array, check_count, check_process, check_start,
                            finite_row_norms)
+from .._dask import chunked_sample, rowwise
 from ._common import _clock_time, _flat_points
 
 __all__ = ["GaussianMixture", "DOMAIN_TARGET_MIXTURE"]
@@ -145,6 +146,7 @@ class GaussianMixture:
         """Per-coordinate variances, shape (K,) (read-only)."""
         return self._variances
 
+    @chunked_sample
     def sample(self, n, rng=None, *, start=0):
         """Exact draws from the mixture (counter-based; see the class notes).
 
@@ -245,7 +247,7 @@ class GaussianMixture:
                                  "score is not computable in double precision")
             return out.reshape(x.shape)
 
-        return score
+        return rowwise(score)
 
     def marginal_logpdf(self, proc):
         """Callable ``logpdf(x, t)``: log density of the marginal, shape ``x.shape[:-1]``."""

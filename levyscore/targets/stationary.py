@@ -5,6 +5,7 @@ stationary law's score at every t (:meth:`levyscore.TransitionLaw.score` at ``t 
 """
 from .._process import JumpDiffusion
 from .._validation import as_points, check_process
+from .._dask import chunked_sample, rowwise
 from ._common import _clock_time, _close
 
 __all__ = ["StationaryTarget"]
@@ -62,6 +63,7 @@ class StationaryTarget:
                              f"{mine.amplitude!r}")
         return proc
 
+    @chunked_sample
     def sample(self, n, rng=None, *, start=0):
         """Exact draws from the stationary law (``proc.stationary().sample``).
 
@@ -115,7 +117,7 @@ class StationaryTarget:
             _clock_time(proc, t)
             return law.score(as_points(x, dim, "x"))
 
-        return score
+        return rowwise(score)
 
     def marginal_logpdf(self, proc):
         """Callable ``logpdf(x, t)`` of the marginal (the stationary log density), shape x.shape[:-1]."""

@@ -1,0 +1,163 @@
+"""Dask arrays in, lazy Dask arrays out: bit for bit the in-memory results, for any chunking.
+
+Every public function with a Dask path is called three ways on the same data and seed: in
+memory, and on Dask arrays in at least three row chunkings (one chunk; even chunks; ragged
+chunks with a one-row chunk). Results must be *equal* (``assert_array_equal``), not close:
+each block is the in-memory call on its rows with ``start`` moved to the block's first global
+row, and every sampler draws row i from the counters (key, start + i). Schedulers: the
+threaded default everywhere, a process pool, and a ``distributed`` LocalCluster of two
+worker processes (module fixture; small arrays keep it to a few seconds).
+"""
+import numpy as np
+import pytest
+
+import levyscore
+from levyscore import targets
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+N = 240
+CHUNKINGS = [N, 60, (1, 100, 39, 100)]  # one chunk, even, ragged (with a one-row chunk)
+
+
+def chunked(a, rows):
+    return da.from_array(np.asarray(a), chunks=(rows,) + np.shape(a)[1:])
+
+
+def equal(got, want):
+    assert isinstance(got, da.Array), type(got)
+    np.testing.assert_array_equal(got.compute(), want)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(0.0, 2.0, (N, 2))
+    t = np.exp(rng.uniform(-2.0, 1.0, N))
+    return x0, t
+
+
+PURE_JUMP = levyscore.JumpDiffusion(2, diffusion=0.0, jump_rate=1.0)  # closed form
+JUMP_DIFFUSION = levyscore.JumpDiffusion(2)  # quadrature (route "mixture")
+MIXTURE = targets.GaussianMixture([0.3, 0.7], [[0.0, 0.0], [3.0, 0.0]], [0.5, 0.2])
+BESSEL = targets.BesselTarget(1, PURE_JUMP.b, 2)
+
+
+@pytest.mark.parametrize("rows", CHUNKINGS)
+def test_forward_sampling_is_chunk_invariant(data, rows):
+    x0, t = data
+    proc = JUMP_DIFFUSION
+    equal(proc.sample(chunked(x0, rows), chunked(t, 50), rng=5, start=3),
+          proc.sample(x0, t, rng=5, start=3))
+    equal(proc.sample(chunked(x0, rows), 0.4, rng=5), proc.sample(x0, 0.4, rng=5))
+    times = [0.1, 0.5, 2.0]
+    equal(proc.sample_path(chunked(x0, rows), times, rng=2, start=7),
+          proc.sample_path(x0, times, rng=2, start=7))
+    x_t, target = PURE_JUMP.dsm_pairs(chunked(x0, rows), chunked(t, rows), rng=1)
+    want_x, want_target = PURE_JUMP.dsm_pairs(x0, t, rng=1)
+    equal(x_t, want_x)
+    equal(target, want_target)
+
+
+@pytest.mark.parametrize("rows", CHUNKINGS)
+def test_law_and_target_sampling_with_chunks(rows):
+    for law in (PURE_JUMP.stationary(), JUMP_DIFFUSION.transition(0.3)):
+        equal(law.sample(N, rng=3, start=2, chunks=rows), law.sample(N, rng=3, start=2))
+    for target in (MIXTURE,
+                   targets.SubGaussianStable(1.5, dim=2), BESSEL,
+                   targets.StationaryTarget(PURE_JUMP)):
+        equal(target.sample(N, rng=4, chunks=rows), target.sample(N, rng=4))
+    gen = np.random.default_rng(11)  # a Generator is advanced once, by the whole call
+    got = PURE_JUMP.stationary().sample(N, rng=gen, chunks=rows)
+    np.testing.assert_array_equal(got.compute(), PURE_JUMP.stationary().sample(
+        N, rng=np.random.default_rng(11)))
+
+
+@pytest.mark.parametrize("rows", CHUNKINGS)
+def test_scores_and_densities_are_chunk_invariant(data, rows):
+    x0, t = data
+    y = x0.reshape(4, N // 4, 2)
+    yd = da.from_array(y, chunks=(2, rows if isinstance(rows, int) else 17, 1))  # D split too
+    for law in (PURE_JUMP.transition(0.5), JUMP_DIFFUSION.stationary()):
+        equal(law.score(yd), law.score(y))
+        equal(law.logpdf(yd), law.logpdf(y))
+        equal(law.pdf(yd), law.pdf(y))
+    equal(PURE_JUMP.score(chunked(x0, rows), chunked(t, rows)), PURE_JUMP.score(x0, t))
+    equal(PURE_JUMP.score(yd, 0.7), PURE_JUMP.score(y, 0.7))
+    equal(PURE_JUMP.score(chunked(x0, rows), t), PURE_JUMP.score(x0, t))  # NumPy t joins
+    for target in (MIXTURE,
+                   targets.StationaryTarget(PURE_JUMP), BESSEL):
+        score = target.marginal_score(PURE_JUMP)
+        equal(score(chunked(x0, rows), 0.6), score(x0, 0.6))
+
+
+@pytest.mark.parametrize("rows", CHUNKINGS)
+def test_reverse_sampling_is_chunk_invariant(rows):
+    proc = PURE_JUMP
+    x_T = proc.stationary().sample(N, rng=4)
+    for eta, solver in ((0.0, "exp-heun"), (1.0, "exp-euler")):
+        kw = dict(steps=4, rng=9, eta=eta, solver=solver, start=5)
+        equal(levyscore.sample_reverse(proc, proc.score, N, x_T=chunked(x_T, rows), **kw),
+              levyscore.sample_reverse(proc, proc.score, N, x_T=x_T, **kw))
+
+
+def test_process_pool_scheduler(data):
+    x0, t = data
+    with dask.config.set(scheduler="processes", num_workers=2):
+        got = JUMP_DIFFUSION.sample(chunked(x0, 100), chunked(t, 100), rng=6).compute()
+    np.testing.assert_array_equal(got, JUMP_DIFFUSION.sample(x0, t, rng=6))
+
+
+def test_local_cluster_of_two_worker_processes(data):
+    distributed = pytest.importorskip("distributed")
+    x0, t = data
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        lazy = [JUMP_DIFFUSION.sample(chunked(x0, (1, 100, 139)), chunked(t, 80), rng=6),
+                PURE_JUMP.stationary().sample(N, rng=3, chunks=(50, 190)),
+                levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, N, steps=3, eta=1.0,
+                                         x_T=chunked(x0, 70), rng=2)]
+        got = client.compute(lazy, sync=True)
+    np.testing.assert_array_equal(got[0], JUMP_DIFFUSION.sample(x0, t, rng=6))
+    np.testing.assert_array_equal(got[1], PURE_JUMP.stationary().sample(N, rng=3))
+    np.testing.assert_array_equal(got[2], levyscore.sample_reverse(
+        PURE_JUMP, PURE_JUMP.score, N, steps=3, eta=1.0, x_T=x0, rng=2))
+
+
+def test_dask_errors():
+    y = da.zeros((10, 2), chunks=5)
+    law = PURE_JUMP.transition(1.0)
+    with pytest.raises(ValueError, match="no Dask path"):
+        law.radial_cdf(da.ones(4, chunks=2))
+    with pytest.raises(ValueError, match="shape"):
+        PURE_JUMP.sample(da.zeros((10, 3), chunks=5), 1.0, rng=0)
+    with pytest.raises(ValueError, match="broadcast"):
+        PURE_JUMP.score(y, da.ones(7, chunks=7))
+    with pytest.raises(ValueError, match="x_T"):
+        levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, 9, steps=2, x_T=y, rng=0)
+    with pytest.raises(ValueError, match="progress"):
+        levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, 10, steps=2, x_T=y, rng=0,
+                                 progress=True)
+    with pytest.raises(ValueError, match="solver"):  # options are checked eagerly
+        levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, 10, steps=2, x_T=y, rng=0,
+                                 solver="nope")
+    bad = PURE_JUMP.sample(da.from_array(np.full((4, 2), np.nan), chunks=2), 1.0, rng=0)
+    with pytest.raises(ValueError, match="finite"):  # block errors surface on compute
+        bad.compute()
+
+
+def test_resolved_key_passes_through_and_pickles():
+    import pickle
+
+    from levyscore._seeding import Key, philox_key
+
+    key = Key(*philox_key(7))
+    assert philox_key(key) == tuple(key) == philox_key(7)
+    back = pickle.loads(pickle.dumps(key))
+    assert type(back) is Key and back == key
+    for words in ((-1, 0), (0, 2**32)):
+        with pytest.raises(ValueError, match="key words"):
+            Key(*words)
