@@ -368,11 +368,94 @@ def bench_gpu(n=10_000_000, repeat=3, seed=0, n_cpu=1_000_000, bandwidth=H200_BA
                 line="\n".join([header] + lines))
 
 
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def bench_dask(n=100_000_000, repeat=1, seed=0, chunk=1_000_000):
+    """Forward sampling through Dask against the in-memory call of the same kernel (D = 2).
+
+    * ``array``: ``X_t`` of ``n`` points (default jump-diffusion, t = 1) materialised, in
+      memory vs from a Dask array of ``chunk``-row blocks on the threaded scheduler (the
+      per-chunk overhead: task graph, scheduling, concatenation); the two must be equal;
+    * ``reduce``: the same draws reduced to ``sum x**2`` block by block (streaming: a few
+      blocks in memory) vs the in-memory array then its sum;
+    * ``cluster``: the reduction on a ``distributed.LocalCluster`` of 1 worker process with
+      all cores vs 2 worker processes with one core each (strong scaling of the
+      task-per-block path; the scheduler's overhead per task is ``(t - t_ideal) / tasks``).
+
+    Best of ``repeat`` after a warm-up at ``chunk`` points.
+    """
+    import dask
+    import dask.array as da
+
+    import levyscore
+
+    proc = levyscore.JumpDiffusion(2)
+    chunks = (chunk, 2)
+
+    def memory():
+        return proc.sample(np.zeros((n, 2)), 1.0, rng=seed)
+
+    def lazy():
+        return proc.sample(da.zeros((n, 2), chunks=chunks), 1.0, rng=seed)
+
+    proc.sample(np.zeros((chunk, 2)), 1.0, rng=seed)  # warm-up: compilation, caches
+    t_mem, want = min((_timed(memory) for _ in range(repeat)), key=lambda r: r[0])
+    with dask.config.set(scheduler="threads"):
+        t_arr, got = min((_timed(lambda: lazy().compute()) for _ in range(repeat)),
+                         key=lambda r: r[0])
+        equal = bool(np.array_equal(got, want))
+        del got
+        t0 = time.perf_counter()
+        total = float(np.sum(want * want))
+        t_mem_red = t_mem + time.perf_counter() - t0
+        del want
+        t_red, streamed = min((_timed(lambda: float((lazy() ** 2).sum().compute()))
+                               for _ in range(repeat)), key=lambda r: r[0])
+    rec = dict(name="dask", n=n, chunk=chunk, memory_s=t_mem, dask_array_s=t_arr,
+               array_ratio=t_arr / t_mem, equal=equal, memory_reduce_s=t_mem_red,
+               dask_reduce_s=t_red, reduce_ratio=t_red / t_mem_red,
+               reduce_rel_diff=abs(streamed - total) / total)
+    lines = [f"dask forward sampling (D=2, n={n}, chunks of {chunk}, threads): in memory "
+             f"{t_mem:.2f} s, Dask array {t_arr:.2f} s ({rec['array_ratio']:.2f}x, "
+             f"bit-identical: {equal}); sum of squares: in memory {t_mem_red:.2f} s, streamed "
+             f"{t_red:.2f} s ({rec['reduce_ratio']:.2f}x, rel diff {rec['reduce_rel_diff']:.1e})"]
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - the dask extra brings it
+        rec["line"] = lines[0]
+        return rec
+    cores = os.cpu_count() or 1
+    # one core per worker (one task thread, one Numba thread), then one worker on every core
+    setups = [(1, 1), (2, 1)] + ([(1, cores)] if cores > 1 else [])
+    for workers, threads in setups:
+        # Numba reads its thread count at import: set before the worker process starts
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS":
+                              threads}), \
+                distributed.LocalCluster(n_workers=workers, threads_per_worker=threads,
+                                         processes=True, dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            client.run(lambda: proc.sample(np.zeros((chunk, 2)), 1.0, rng=seed))  # warm-up
+            t_c, _ = min((_timed(lambda: float(client.compute((lazy() ** 2).sum(),
+                                                              sync=True)))
+                          for _ in range(repeat)), key=lambda r: r[0])
+        rec[f"cluster_{workers}x{threads}_s"] = t_c
+        lines.append(f"  LocalCluster {workers} worker process(es) x {threads} core(s): "
+                     f"{t_c:.2f} s for the streamed sum ({n / t_c:.3g} points/s)")
+    rec["cluster_speedup"] = rec["cluster_1x1_s"] / rec["cluster_2x1_s"]
+    lines.append(f"  2 workers vs 1 (one core each): {rec['cluster_speedup']:.2f}x")
+    rec["line"] = "\n".join(lines)
+    return rec
+
+
 BENCHMARKS = {"score": bench_score, "forward": bench_forward, "amplitudes": bench_amplitudes,
               "reverse": bench_reverse_step,
               "table": bench_table, "table-student-t": bench_table_student_t,
               "table-gaussian-jumps": bench_table_gaussian_jumps,
-              "marginal": bench_marginal, "gpu": bench_gpu}
+              "marginal": bench_marginal, "gpu": bench_gpu, "dask": bench_dask}
 #: The default set of ``python -m levyscore bench`` (the GPU and marginal benchmarks are asked
 #: for by name: the marginal one builds its table, about a minute, on a cold cache).
 DEFAULT = ("score", "forward", "amplitudes", "reverse", "table")

@@ -203,3 +203,85 @@ _CHUNKS_DOC = """
         drawn with ``start + a``, so any chunking, on any scheduler, gives the in-memory
         result bit for bit (needs the ``dask`` extra).
 """
+
+
+# ---------------------------------------------------------------------------
+# Reductions over the rows of (n, D) samples (levyscore.metrics)
+# ---------------------------------------------------------------------------
+
+
+def as_row_blocks(x, name):
+    """``(delayed row blocks, n, D)`` of samples ``x`` of shape (n, D) (or (n,): D = 1), a
+    Dask array or an in-memory array (one block). Each block is checked for finite real
+    values when computed (the message names ``name``)."""
+    import dask
+
+    if is_dask_array(x):
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"{name} must have shape (n, D) with n, D >= 1, got shape "
+                             f"{x.shape}")
+        if len(x.chunks[1]) != 1:
+            x = x.rechunk({1: -1})
+        blocks = list(x.to_delayed().ravel())
+        shape = x.shape
+    else:
+        from .metrics import _as_samples
+
+        arr = _as_samples(name, x)
+        blocks, shape = [dask.delayed(arr)], arr.shape
+    return [dask.delayed(_checked_block)(b, name) for b in blocks], int(shape[0]), int(shape[1])
+
+
+def _checked_block(block, name):
+    arr = np.asarray(block)
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return arr
+
+
+def _largest(arr, k):
+    """The ``k`` largest values of each column of ``arr`` (n, D), sorted ascending: exact
+    order statistics (a per-column partition, then a sort of the k kept rows)."""
+    k = min(int(k), arr.shape[0])
+    if k == 0:
+        return arr[:0]
+    return np.sort(np.partition(arr, arr.shape[0] - k, axis=0)[arr.shape[0] - k:], axis=0)
+
+
+def _merge_largest(a, b, k):
+    return _largest(np.concatenate([a, b]), k)
+
+
+def largest_rows(blocks, k):
+    """The ``k`` largest values of each column over all ``blocks`` (delayed (rows, D)
+    arrays), sorted ascending: the top ``k`` order statistics, exactly, by a pairwise tree of
+    merges (each holds at most 2 k rows), computed now."""
+    import dask
+
+    parts = [dask.delayed(_largest)(b, k) for b in blocks]
+    while len(parts) > 1:
+        parts = [dask.delayed(_merge_largest)(parts[i], parts[i + 1], k)
+                 if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
+    return dask.compute(parts[0])[0]
+
+
+def max_abs(blocks):
+    """``max |x|`` over all delayed blocks, computed now."""
+    import dask
+
+    return float(max(dask.compute(*[dask.delayed(lambda b: float(np.max(np.abs(b))))(b)
+                                    for b in blocks])))
+
+
+def pair_sums(fn, a_blocks, b_blocks):
+    """``sum over block pairs of fn(a_i, b_j)`` (floats), one task per pair, computed now;
+    the terms are added in the fixed order (i, j) whatever finished first."""
+    import dask
+
+    terms = dask.compute(*[dask.delayed(fn)(a, b) for a in a_blocks for b in b_blocks])
+    return float(np.sum(np.array(terms, dtype=np.float64)))

@@ -212,7 +212,84 @@ def _append_results(path, records):
         os.fsync(fh.fileno())
 
 
-def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, results=None):
+def _seed_data(cfg, seed, data_law):
+    """(train, test, floor metrics) of one seed: the data every model of the seed shares."""
+    train = data_law.sample(cfg.n_train, rng=np.random.SeedSequence([seed, 0]))
+    test = data_law.sample(cfg.n_test, rng=np.random.SeedSequence([seed, 1]))
+    floor = _metrics(data_law.sample(cfg.n_generate, rng=np.random.SeedSequence([seed, 4])),
+                     test, cfg, seed)
+    return train, test, floor
+
+
+def _run_unit(cfg, seed, name, proc, steps, data_law, seed_data=None, oracle_score=None,
+              log=None):
+    """Train model ``name`` on the data of ``seed`` and sample it at every step count.
+
+    One unit of :func:`run_study`, a pure function of its arguments (every random number
+    comes from ``SeedSequence([seed, ...])``), so it can run in any process.
+
+    Returns
+    -------
+    records : list of dict
+        Two per step count (ODE, SDE).
+    curve : dict
+        ``{sampler: samples}`` at the last step count (for the figure).
+    """
+    import levyscore
+    from .learn import fit_score
+
+    log = log or (lambda msg: None)
+    train, test, floor = seed_data if seed_data is not None else _seed_data(cfg, seed,
+                                                                              data_law)
+    oracle = cfg.oracle and _has_oracle(proc)
+    if oracle and oracle_score is None:
+        oracle_score = _oracle_score(proc, data_law, cfg, log)
+    t0 = time.perf_counter()
+    cond = _conditional_score(proc, cfg, log)
+    learned = fit_score(proc, train, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                        hidden=cfg.hidden, T=cfg.T, t_min=cfg.t_min,
+                        rng=np.random.SeedSequence([seed, 2]), progress=False,
+                        conditional_score=cond, activation=cfg.activation, times=cfg.times)
+    t_train = time.perf_counter() - t0
+    budget = {}
+    if oracle:
+        err_times = np.geomspace(cfg.t_min, cfg.T, cfg.n_err_times)
+        err, tail = score_error(proc, learned, oracle_score, test[:cfg.n_err_points], err_times,
+                                seed)
+        budget = dict(score_err=float(np.mean(err)), score_err_tail=float(np.mean(tail)),
+                      score_err_t=err.tolist(), score_err_tail_t=tail.tolist(),
+                      err_times=err_times.tolist())
+    records, curve = [], {}
+    for k in steps:
+        for sampler, eta in (("ODE", 0.0), ("SDE", 1.0)):
+            def generate(score):
+                return levyscore.sample_reverse(proc, score, cfg.n_generate, steps=k, T=cfg.T,
+                                                t_min=cfg.t_min, solver="exp-euler", eta=eta,
+                                                grid=cfg.grid,
+                                                rng=np.random.SeedSequence([seed, 3]))
+
+            gen = generate(learned)
+            rec = dict(model=name, sampler=sampler, seed=seed, steps=k, train_s=t_train,
+                       **_metrics(gen, test, cfg, seed), **budget)
+            rec.update({f"floor_{key}": v for key, v in floor.items()})
+            if oracle:
+                ora = _metrics(generate(oracle_score), test, cfg, seed)
+                rec.update({f"oracle_{key}": v for key, v in ora.items()})
+            records.append(rec)
+            if k == steps[-1]:
+                curve[sampler] = gen
+            extra = ""
+            if oracle:
+                extra = (f", oracle msle(paper) {rec['oracle_msle_paper']:.4g}, score "
+                         f"error {rec['score_err']:.3g} (tail {rec['score_err_tail']:.3g})")
+            log(f"seed {seed} {name:>14} {sampler} {k:>3} steps: msle(paper) "
+                f"{rec['msle_paper']:.4g}, msle(levels) {rec['msle_levels']:.4g}, "
+                f"energy {rec['energy']:.4g} (train {t_train:.0f} s){extra}")
+    return records, curve
+
+
+def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, results=None,
+              client=None):
     """Train and sample every model for every seed; return the per-run records.
 
     Parameters
@@ -233,9 +310,12 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, resul
         as soon as the unit ends, and units already in it are not run again, so an interrupted
         run resumes where it stopped. A unit is identified by seed, model name and the step
         counts; change the file when changing the configuration.
+    client : distributed.Client, optional
+        Run each (seed, model) unit as a task on this Dask cluster (:func:`_run_unit`: a pure
+        function of its arguments), appending each unit's records to ``results`` as it
+        finishes. The records are returned in the serial order and equal the serial run's.
+        The workers need levyscore (and its ``learn`` extra) installed.
     """
-    import levyscore
-    from .learn import fit_score
     from .targets import SubGaussianStable
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -248,76 +328,50 @@ def run_study(cfg=FULL, *, models=None, log=None, figure=None, steps=None, resul
                          f"{cfg.seeds!r}, steps {steps!r}")
     data_law = SubGaussianStable(alpha=cfg.alpha, variance=cfg.data_variance, dim=2)
     done = _load_results(results)
-    records = []
-    curves = {}
-    oracles = {}
-    err_times = np.geomspace(cfg.t_min, cfg.T, cfg.n_err_times)
+    units = {}  # (seed, name) -> records, in the serial order
+    todo = []
     for seed in cfg.seeds:
-        train = test = floor = None
-        for name, proc in models.items():
+        for name in models:
             unit = [r for r in done if r["seed"] == seed and r["model"] == name
                     and r["steps"] in steps]
             if len(unit) == 2 * len(steps):
-                records += unit
+                units[(seed, name)] = unit
                 log(f"seed {seed} {name}: already in {results}, skipped")
-                continue
-            if train is None:
-                train = data_law.sample(cfg.n_train, rng=np.random.SeedSequence([seed, 0]))
-                test = data_law.sample(cfg.n_test, rng=np.random.SeedSequence([seed, 1]))
-                floor = _metrics(data_law.sample(cfg.n_generate,
-                                                 rng=np.random.SeedSequence([seed, 4])),
-                                 test, cfg, seed)
-            oracle = cfg.oracle and _has_oracle(proc)
-            if oracle and name not in oracles:
-                oracles[name] = _oracle_score(proc, data_law, cfg, log)
-            t0 = time.perf_counter()
-            cond = _conditional_score(proc, cfg, log)
-            learned = fit_score(proc, train, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                                hidden=cfg.hidden, T=cfg.T, t_min=cfg.t_min,
-                                rng=np.random.SeedSequence([seed, 2]), progress=False,
-                                conditional_score=cond, activation=cfg.activation,
-                                times=cfg.times)
-            t_train = time.perf_counter() - t0
-            budget = {}
-            if oracle:
-                err, tail = score_error(proc, learned, oracles[name],
-                                        test[:cfg.n_err_points], err_times, seed)
-                budget = dict(score_err=float(np.mean(err)), score_err_tail=float(np.mean(tail)),
-                              score_err_t=err.tolist(), score_err_tail_t=tail.tolist(),
-                              err_times=err_times.tolist())
-            unit = []
-            for k in steps:
-                for sampler, eta in (("ODE", 0.0), ("SDE", 1.0)):
-                    def generate(score):
-                        return levyscore.sample_reverse(proc, score, cfg.n_generate, steps=k,
-                                                        T=cfg.T, t_min=cfg.t_min,
-                                                        solver="exp-euler", eta=eta,
-                                                        grid=cfg.grid,
-                                                        rng=np.random.SeedSequence([seed, 3]))
+            else:
+                units[(seed, name)] = None
+                todo.append((seed, name))
+    curves = {}
 
-                    gen = generate(learned)
-                    rec = dict(model=name, sampler=sampler, seed=seed, steps=k,
-                               train_s=t_train, **_metrics(gen, test, cfg, seed), **budget)
-                    rec.update({f"floor_{key}": v for key, v in floor.items()})
-                    if oracle:
-                        ora = _metrics(generate(oracles[name]), test, cfg, seed)
-                        rec.update({f"oracle_{key}": v for key, v in ora.items()})
-                    unit.append(rec)
-                    if seed == cfg.seeds[0] and k == steps[-1]:
-                        curves[(name, sampler)] = gen
-                    extra = ""
-                    if oracle:
-                        extra = (f", oracle msle(paper) {rec['oracle_msle_paper']:.4g}, score "
-                                 f"error {rec['score_err']:.3g} (tail {rec['score_err_tail']:.3g})")
-                    log(f"seed {seed} {name:>14} {sampler} {k:>3} steps: msle(paper) "
-                        f"{rec['msle_paper']:.4g}, msle(levels) {rec['msle_levels']:.4g}, "
-                        f"energy {rec['energy']:.4g} (train {t_train:.0f} s){extra}")
-            records += unit
-            if results:
-                _append_results(results, unit)
-        if seed == cfg.seeds[0] and test is not None:
-            curves[("data", "")] = test
+    def finished(key, unit, curve):
+        units[key] = unit
+        if key[0] == cfg.seeds[0]:
+            curves.update({(key[1], sampler): gen for sampler, gen in curve.items()})
+        if results:
+            _append_results(results, unit)
+
+    if client is None:
+        oracles, data = {}, {}
+        for seed, name in todo:
+            proc = models[name]
+            if seed not in data:
+                data = {seed: _seed_data(cfg, seed, data_law)}  # one seed's data at a time
+            if cfg.oracle and _has_oracle(proc) and name not in oracles:
+                oracles[name] = _oracle_score(proc, data_law, cfg, log)
+            finished((seed, name), *_run_unit(cfg, seed, name, proc, steps, data_law,
+                                              data[seed], oracles.get(name), log))
+    else:
+        from distributed import as_completed
+
+        futures = {client.submit(_run_unit, cfg, seed, name, models[name], steps, data_law,
+                                 pure=False): (seed, name) for seed, name in todo}
+        for future in as_completed(futures):
+            unit, curve = future.result()
+            finished(futures[future], unit, curve)
+            log(f"seed {futures[future][0]} {futures[future][1]}: done on the cluster "
+                f"({sum(v is not None for v in units.values())}/{len(units)} units)")
+    records = [rec for unit in units.values() for rec in unit]
     if figure:
+        curves[("data", "")] = _seed_data(cfg, cfg.seeds[0], data_law)[1]
         if len(curves) > 1:
             _figure(curves, figure, log)
         if cfg.oracle:
@@ -461,16 +515,17 @@ def sweep_models(cfg, jump_rates=SWEEP_RATES):
     return models
 
 
-def run_sweep(cfg=FULL, *, jump_rates=SWEEP_RATES, steps=SWEEP_STEPS, log=None, results=None):
+def run_sweep(cfg=FULL, *, jump_rates=SWEEP_RATES, steps=SWEEP_STEPS, log=None, results=None,
+              client=None):
     """Vary the jump rate at matched sigma_eq^2 = lambda sigma_A^2 and the step count.
 
     Pure-jump models with ``jump_var = sigma_eq^2 / lambda`` against their common equivalent
     Gaussian model; each model is trained once per seed and sampled at every step count.
-    ``results`` makes the sweep resumable (see :func:`run_study`). Returns records like
-    :func:`run_study`.
+    ``results`` makes the sweep resumable and ``client`` runs its units on a Dask cluster
+    (see :func:`run_study`). Returns records like :func:`run_study`.
     """
     return run_study(cfg, models=sweep_models(cfg, jump_rates), log=log, steps=steps,
-                     results=results)
+                     results=results, client=client)
 
 
 # two-sided 97.5% Student-t quantiles by degrees of freedom (for 95% intervals over seeds)

@@ -161,3 +161,63 @@ def test_resolved_key_passes_through_and_pickles():
     for words in ((-1, 0), (0, 2**32)):
         with pytest.raises(ValueError, match="key words"):
             Key(*words)
+
+
+# -- metrics on Dask arrays -----------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from levyscore import metrics  # noqa: E402
+
+
+@settings(max_examples=40)
+@given(n=st.integers(1, 400), seed=st.integers(0, 2**32 - 1), ties=st.booleans())
+def test_linear_quantiles_from_the_top_equal_numpy_quantile(n, seed, ties):
+    """The Dask tail metric's quantiles, from the largest values only, are NumPy's bits."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_t(3.0, (n, 2))
+    if ties:
+        x = np.round(x, 1)
+    levels = np.asarray(metrics.TAIL_LEVELS + (0.5, 1.0))
+    want = np.quantile(x, levels, axis=0)
+    k = n - int(np.floor((n - 1) * levels.min()))
+    got = metrics._linear_quantiles(np.sort(x, axis=0)[n - k:], n, levels)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("method", ["paper", "levels"])
+def test_tail_msle_on_dask_is_exact(method):
+    """Exact order statistics by blocked partitions: the in-memory value, bit for bit, for
+    any chunking and for mixed Dask / in-memory operands."""
+    rng = np.random.default_rng(8)
+    gen = np.abs(rng.standard_t(3.0, (3001, 2))) + 0.01
+    data = np.abs(rng.standard_t(4.0, (2000, 2))) + 0.01
+    want = metrics.tail_msle(gen, data, method=method)
+    for rows in (3001, 500, (1, 1500, 1500)):
+        got = metrics.tail_msle(da.from_array(gen, chunks=(rows, 1)), data, method=method)
+        assert got == want
+    assert metrics.tail_msle(gen, da.from_array(data, chunks=333), method=method) == want
+
+
+def test_energy_distance_on_dask_by_blocked_sums():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(300, 2)) * 1e200  # the power-of-two scaling is shared
+    y = rng.normal(1.0, 1.0, (200, 2)) * 1e200
+    for estimator in ("V", "U"):
+        want = metrics.energy_distance(x, y, estimator=estimator)
+        got = metrics.energy_distance(da.from_array(x, chunks=(70, 1)), y, estimator=estimator)
+        # the same pair sums added in another order: a few ulps of the largest sum
+        # (2 E|X - Y| ~ 3e200), relative to the result
+        assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_metrics_without_dask_path_refuse_dask_input():
+    x = da.ones((10, 2), chunks=5)
+    with pytest.raises(ValueError, match="no Dask path"):
+        metrics.sliced_wasserstein(x, np.ones((10, 2)))
+    with pytest.raises(ValueError, match="no Dask path"):
+        metrics.energy_test(x, np.ones((10, 2)))
+    with pytest.raises(ValueError, match="finite"):
+        metrics.tail_msle(da.from_array(np.full((10, 1), np.nan), chunks=5), np.ones((10, 1)))
+    with pytest.raises(ValueError, match="dimension"):
+        metrics.tail_msle(x, np.ones((10, 3)))

@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 
 import levyscore
 from levyscore import _study
@@ -114,3 +115,42 @@ def test_cli_rejects_bad_study_arguments():
         main(["study", "heavy-tail", "--seeds", "0"])
     with pytest.raises(SystemExit):
         main(["study", "heavy-tail", "--steps", "10,-1"])
+
+
+def test_units_on_a_local_cluster_equal_the_serial_run(tmp_path):
+    """Each (seed, model) unit as a task on a distributed LocalCluster of 2 worker
+    processes: the same records (every metric equal) as the serial run, in the serial order;
+    a results file is appended as units finish and resumes a cluster run."""
+    distributed = pytest.importorskip("distributed")
+    gauss = levyscore.JumpDiffusion(2, diffusion=0.0).equivalent_gaussian()
+    models = {"gaussian": gauss, "pure-jump": levyscore.JumpDiffusion(2, diffusion=0.0)}
+    cfg = _tiny(seeds=(0, 1))
+    serial = _study.run_study(cfg, models=models, log=lambda msg: None)
+    path = tmp_path / "runs.jsonl"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        parallel = _study.run_study(cfg, models=models, log=lambda msg: None, client=client,
+                                    results=str(path))
+        assert len(path.read_text().splitlines()) == len(serial)
+        logs = []
+        again = _study.run_study(cfg, models=models, log=logs.append, client=client,
+                                 results=str(path))
+    assert sum("skipped" in m for m in logs) == 4
+
+    def strip(recs):
+        return [{k: v for k, v in r.items() if k != "train_s"} for r in recs]
+
+    assert strip(parallel) == strip(serial)
+    assert strip(again) == strip(serial)
+
+
+def test_cluster_options_are_checked(capsys):
+    from levyscore.__main__ import main
+
+    for argv in (["study", "heavy-tail", "--protocol", "paper", "--workers", "2"],
+                 ["study", "heavy-tail", "--workers", "2", "--scheduler", "tcp://x:1"],
+                 ["study", "heavy-tail", "--workers", "0"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+    assert "--workers" in capsys.readouterr().err
