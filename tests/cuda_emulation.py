@@ -200,7 +200,14 @@ def fake_cupy(emulated=True):
     cp.isfinite, cp.isinf = np.isfinite, np.isinf
     cp.sqrt, cp.einsum, cp.max, cp.abs, cp.frexp, cp.ldexp, cp.where, cp.exp = (
         np.sqrt, np.einsum, np.max, np.abs, np.frexp, np.ldexp, np.where, np.exp)
-    cp.asnumpy = lambda a: np.array(a)
+    cp.asnumpy = lambda a, **kwargs: np.array(a)
+    # what Dask registers for CuPy-backed arrays (dask.array.backends.register_cupy)
+    cp.concatenate = lambda arrays, axis=0, **kwargs: np.concatenate(
+        [np.asarray(a) for a in arrays], axis=axis).view(FakeDeviceArray)
+    cp.take = lambda a, indices, axis=None, **kwargs: np.take(
+        np.asarray(a), indices, axis=axis).view(FakeDeviceArray)
+    cp.tensordot = lambda a, b, axes=2: np.tensordot(np.asarray(a), np.asarray(b), axes).view(
+        FakeDeviceArray)
     cp.flatnonzero = lambda a: np.flatnonzero(np.asarray(a)).view(FakeDeviceArray)
     stream = types.SimpleNamespace(synchronize=lambda: None)
     runtime = types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,

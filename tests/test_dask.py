@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import levyscore
-from levyscore import targets
+from levyscore import metrics, targets
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -102,29 +102,65 @@ def test_reverse_sampling_is_chunk_invariant(rows):
               levyscore.sample_reverse(proc, proc.score, N, x_T=x_T, **kw))
 
 
+def every_call(x0, t, rows):
+    """(lazy Dask result, in-memory result) of every function with a Dask path, on rows
+    chunked as ``rows`` (shared by the scheduler tests below)."""
+    xd, td = chunked(x0, rows), chunked(t, rows)
+    law = PURE_JUMP.transition(0.5)
+    pairs = [
+        (JUMP_DIFFUSION.sample(xd, td, rng=6, start=2), JUMP_DIFFUSION.sample(x0, t, rng=6,
+                                                                            start=2)),
+        (PURE_JUMP.sample_path(xd, [0.2, 1.0], rng=2), PURE_JUMP.sample_path(x0, [0.2, 1.0],
+                                                                             rng=2)),
+        (PURE_JUMP.score(xd, td), PURE_JUMP.score(x0, t)),
+        (law.score(xd), law.score(x0)),
+        (law.logpdf(xd), law.logpdf(x0)),
+        (law.pdf(xd), law.pdf(x0)),
+        (MIXTURE.marginal_score(PURE_JUMP)(xd, 0.6), MIXTURE.marginal_score(PURE_JUMP)(x0, 0.6)),
+        (PURE_JUMP.stationary().sample(N, rng=3, chunks=rows),
+         PURE_JUMP.stationary().sample(N, rng=3)),
+        (MIXTURE.sample(N, rng=4, chunks=rows), MIXTURE.sample(N, rng=4)),
+        (levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, N, steps=3, eta=1.0, x_T=xd,
+                                  rng=2),
+         levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, N, steps=3, eta=1.0, x_T=x0,
+                                  rng=2)),
+    ]
+    lazy_pairs, want_pairs = PURE_JUMP.dsm_pairs(xd, td, rng=1), PURE_JUMP.dsm_pairs(x0, t,
+                                                                                     rng=1)
+    pairs += list(zip(lazy_pairs, want_pairs))
+    return pairs
+
+
+def tail_case(x0):
+    data = np.abs(x0[::-1]) + 0.1
+    return (lambda: metrics.tail_msle(np.abs(chunked(x0, 50)) + 0.1, data, method="levels"),
+            metrics.tail_msle(np.abs(x0) + 0.1, data, method="levels"))
+
+
 def test_process_pool_scheduler(data):
     x0, t = data
+    pairs = every_call(x0, t, (30, 170, 40))
+    tail, want_tail = tail_case(x0)
     with dask.config.set(scheduler="processes", num_workers=2):
-        got = JUMP_DIFFUSION.sample(chunked(x0, 100), chunked(t, 100), rng=6).compute()
-    np.testing.assert_array_equal(got, JUMP_DIFFUSION.sample(x0, t, rng=6))
+        got = dask.compute(*[lazy for lazy, _ in pairs])
+        assert tail() == want_tail
+    for value, (_, want) in zip(got, pairs):
+        np.testing.assert_array_equal(value, want)
 
 
 def test_local_cluster_of_two_worker_processes(data):
     distributed = pytest.importorskip("distributed")
     x0, t = data
+    pairs = every_call(x0, t, (1, 100, 139))
+    tail, want_tail = tail_case(x0)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         assert len(client.scheduler_info()["workers"]) == 2
-        lazy = [JUMP_DIFFUSION.sample(chunked(x0, (1, 100, 139)), chunked(t, 80), rng=6),
-                PURE_JUMP.stationary().sample(N, rng=3, chunks=(50, 190)),
-                levyscore.sample_reverse(PURE_JUMP, PURE_JUMP.score, N, steps=3, eta=1.0,
-                                         x_T=chunked(x0, 70), rng=2)]
-        got = client.compute(lazy, sync=True)
-    np.testing.assert_array_equal(got[0], JUMP_DIFFUSION.sample(x0, t, rng=6))
-    np.testing.assert_array_equal(got[1], PURE_JUMP.stationary().sample(N, rng=3))
-    np.testing.assert_array_equal(got[2], levyscore.sample_reverse(
-        PURE_JUMP, PURE_JUMP.score, N, steps=3, eta=1.0, x_T=x0, rng=2))
+        got = client.compute([lazy for lazy, _ in pairs], sync=True)
+        assert tail() == want_tail  # its reductions run on the client's cluster
+    for value, (_, want) in zip(got, pairs):
+        np.testing.assert_array_equal(value, want)
 
 
 def test_dask_errors():
@@ -167,7 +203,6 @@ def test_resolved_key_passes_through_and_pickles():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from levyscore import metrics  # noqa: E402
 
 
 @settings(max_examples=40)

@@ -414,3 +414,23 @@ def test_bench_gpu_dry_run_on_the_emulated_device(monkeypatch):
         assert r["gpu_s"] > 0 and r["cpu_s"] > 0 and r["bytes"] > 0
         assert np.isfinite([r["speedup"], r["bandwidth_fraction"]]).all()
     assert rec["device"] == "levyscore host emulation" and len(rec["line"].splitlines()) == 11
+
+
+def test_fake_cupy_backed_dask_chunks(fake):
+    """A Dask array of (stand-in) CuPy chunks: every block runs the device path of the
+    in-memory call at its global rows; the result equals the CPU result bit for bit, and
+    its chunks stay device arrays."""
+    da = pytest.importorskip("dask.array")
+    proc = pure_jump(2, 1)
+    rng = np.random.default_rng(12)
+    x0 = rng.normal(0.0, 2.0, (50, 2))
+    lazy_x = da.from_array(_dev(x0), chunks=(20, 2), asarray=False)
+    sample = proc.sample(lazy_x, 0.7, rng=3, start=4)
+    score = proc.score(lazy_x, 0.7)
+    got = [v for v in da.compute(sample, score, scheduler="synchronous")]
+    assert all(isinstance(v, FakeDeviceArray) for v in got)
+    np.testing.assert_array_equal(np.asarray(got[0]), proc.sample(x0, 0.7, rng=3, start=4))
+    np.testing.assert_array_equal(np.asarray(got[1]), proc.score(x0, 0.7))
+    assert ("forward", "f64") in fake.launched and ("closed_form_score", "f64") in fake.launched
+    with pytest.raises(ValueError, match="mixed Dask and CuPy"):
+        proc.score(lazy_x, _dev(np.ones(50)))
