@@ -10,6 +10,7 @@ the environment variable ``LEVYSCORE_BENCH_JSON`` set to a path, :func:`run` als
 records there as JSON.
 """
 import json
+import math
 import os
 import platform
 import time
@@ -132,6 +133,54 @@ def bench_reverse_step(n=1_000_000, repeat=3, seed=0):
                 unit="points/step/s", baseline="one closed-form score evaluation",
                 overhead_ode=(out[0.0] - t_score) / t_score,
                 overhead_sde=(out[1.0] - t_score) / t_score)
+
+
+def _floor_kernel():
+    """The memory floor of a radial score (Numba, compiled on first use): read each row,
+    take its norm, write ``-y h`` with the cheapest h that depends on it."""
+    import numba as nb
+
+    @nb.njit(cache=True, parallel=True)
+    def floor_loop(y, out):
+        n, dim = y.shape
+        for i in nb.prange(n):
+            r2 = 0.0
+            for d in range(dim):
+                r2 += y[i, d] * y[i, d]
+            h = 1.0 / (1.0 + math.sqrt(r2))
+            for d in range(dim):
+                out[i, d] = -h * y[i, d]
+
+    return floor_loop
+
+
+def bench_floor(n=2_000_000, repeat=7, seed=0, dims=(2, 64, 3072)):
+    """Closed-form score (pure jump, m = 1, t = 1) against the machine's floor loop
+    (:func:`_floor_kernel`) at D in ``dims``, about ``n`` array elements each, warm arrays,
+    best of ``repeat``: ns per point, ns per element, and the ratio score / floor."""
+    import levyscore
+
+    floor_loop = _floor_kernel()
+    lines, recs = [], []
+    for dim in dims:
+        rows = max(1, n // dim)
+        proc = levyscore.JumpDiffusion(dim, theta=0.5, diffusion=0.0, jump_rate=1.0,
+                                       jump_var=2.0)
+        y = np.random.default_rng(seed).standard_normal((rows, dim)) * 2.0
+        out = np.empty_like(y)
+        t_floor = _best_of(lambda: floor_loop(y, out), repeat)
+        t_score = _best_of(lambda: proc.score(y, 1.0), repeat)
+        rec = dict(dim=dim, rows=rows, score_ns_point=1e9 * t_score / rows,
+                   score_ns_element=1e9 * t_score / y.size,
+                   floor_ns_element=1e9 * t_floor / y.size, ratio=t_score / t_floor)
+        recs.append(rec)
+        lines.append(f"  D={dim:5d}: score {rec['score_ns_point']:9.1f} ns/point "
+                     f"({rec['score_ns_element']:.2f} ns/element), floor "
+                     f"{rec['floor_ns_element']:.2f} ns/element, score/floor "
+                     f"{rec['ratio']:.1f}x")
+    header = (f"closed-form score vs the floor loop (read, norm, write -y h), ~{n} elements, "
+              f"best of {repeat}:")
+    return dict(name="floor", n=n, results=recs, line="\n".join([header] + lines))
 
 
 def bench_table(n=100_000, repeat=3, seed=0):
@@ -455,10 +504,11 @@ BENCHMARKS = {"score": bench_score, "forward": bench_forward, "amplitudes": benc
               "reverse": bench_reverse_step,
               "table": bench_table, "table-student-t": bench_table_student_t,
               "table-gaussian-jumps": bench_table_gaussian_jumps,
-              "marginal": bench_marginal, "gpu": bench_gpu, "dask": bench_dask}
+              "marginal": bench_marginal, "gpu": bench_gpu, "dask": bench_dask,
+              "floor": bench_floor}
 #: The default set of ``python -m levyscore bench`` (the GPU and marginal benchmarks are asked
 #: for by name: the marginal one builds its table, about a minute, on a cold cache).
-DEFAULT = ("score", "forward", "amplitudes", "reverse", "table")
+DEFAULT = ("score", "forward", "amplitudes", "reverse", "table", "floor")
 
 
 def machine_info():

@@ -528,6 +528,20 @@ KERNELS = (
         twin_name="_forward._path_kernel",
     ),
     KernelInfo(
+        "reverse_step", "_reverse._reverse_step_kernel", (), "reverse.cuh", "reverse.cu",
+        ("f64", "f32"),
+        _a("n:i64 dim:i64 k0:u32 k1:u32 x:T* s:T* a:f64 c:f64 h:f64 theta:f64 diffusion:f64 "
+           "jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 dom_jump:u32 "
+           "dom_mark:u32 law:i64 law_param:f64 out:T*!"),
+        {**_FORWARD_DOMAINS, "law": _LAW, "nu": _STUDENT_NU, "a": Domain(0.5, 3.0),
+         "c": Domain(-2.0, 2.0, special=(0.0,)), "x": Domain(-10.0, 10.0),
+         "s": Domain(-10.0, 10.0)},
+        device_eps=4096.0,
+        note=("the noise of forward_law (no x0, one time) added to a x + c s: the forward "
+              "draw's tolerance, relative to the noise, plus the combine's exact arithmetic"),
+        twin_name="_reverse._reverse_step_kernel",
+    ),
+    KernelInfo(
         "combine", "_reverse._combine", ("combine",), "reverse.cuh", "reverse.cu",
         ("f64", "f32"), _a("n:i64 a:f64 x:T* c:f64 s:T* out:T*!"),
         {"a": Domain(0.5, 3.0), "c": Domain(-2.0, 2.0, special=(0.0,)),

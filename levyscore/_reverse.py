@@ -75,6 +75,45 @@ def _combine_noise(n, a, x, c, s, noise, out):
         out[i] = a * x[i] + c * s[i] + noise[i]
 
 
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def _reverse_step_kernel(n, dim, k0, k1, x, s, a, c, h, theta, diffusion, jump_rate, jump_var,
+                         start, index, dom_gauss, dom_jump, dom_mark, law, law_param, out):
+    """``out = a x + c s + xi`` for x, s, out of shape (n, D): the stochastic step with its
+    exact noise xi drawn in the same pass (the arguments of the CUDA kernel
+    ``reverse_step``).
+
+    xi is the reverse noise of :func:`levyscore._forward.reverse_noise` (the forward draw of
+    the increment, no ``x0``, over the clock length ``h`` with the given ``theta``, rates and
+    streams), computed in the same operations, so ``out`` equals
+    ``a x + c s + reverse_noise(...)`` (:func:`_combine_noise`) bit for bit, without the
+    noise array and its W and N arrays (whose allocation was most of the SDE overhead).
+    """
+    cg = _forward.stream_word(dom_gauss, index)
+    cj = _forward.stream_word(dom_jump, index)
+    cm = _forward.stream_word(dom_mark, index)
+    ustart = np.uint64(start)
+    s0 = _forward.gaussian_variance(theta, diffusion, h)
+    for i in nb.prange(n):
+        gi = ustart + np.uint64(i)
+        c0 = gi & _MASK32
+        c1 = gi >> _SHIFT32
+        w, _ = _forward.jump_mixing(c0, c1, cj, cm, k0, k1, h, theta, jump_rate, law, law_param)
+        scale = math.sqrt(s0 + jump_var * w)
+        if scale == 0.0:  # the noise is exactly +0.0 (no normal is drawn)
+            for d in range(dim):
+                out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
+            continue
+        for d in range(0, dim, 2):
+            z0, z1 = _forward.normal_pair(c0, c1, cg, np.uint64(d // 2), k0, k1)
+            out[i, d] = a * x[i, d] + c * s[i, d] + scale * z0
+            if d + 1 < dim:
+                out[i, d + 1] = a * x[i, d + 1] + c * s[i, d + 1] + scale * z1
+
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+_SHIFT32 = np.uint64(32)
+
+
 def _combine_any(a, x, c, s, noise=None):
     """``a x + c s (+ noise)`` for C-contiguous arrays of one shape, on the backend of ``x``:
     the Numba kernels, or the ``combine`` kernels of a CUDA device (same arguments)."""
@@ -118,6 +157,11 @@ def _as_float_array(value, like, what):
     return np.ascontiguousarray(arr)
 
 
+_STEP_ARGS = ("n", "dim", "k0", "k1", "x", "s", "a", "c", "h", "theta", "diffusion",
+              "jump_rate", "jump_var", "start", "index", "dom_gauss", "dom_jump", "dom_mark",
+              "law", "law_param")
+
+
 class ReverseNoise:
     """Exact noise increments of the reverse dynamics, from counter-based streams.
 
@@ -153,6 +197,37 @@ class ReverseNoise:
         return _forward.reverse_noise(self.key, n, p.dim, p.theta, self.eta * p.diffusion,
                                       self.eta * p.jump_rate, p.jump_var, h, step,
                                       start=self.start, growth=growth, amplitude=p.amplitude)
+
+    def step(self, step, a, x, c, s, h, growth=True):
+        """``a x + c s + xi`` with xi the noise of :meth:`increment` (same arguments), drawn
+        in the same pass (kernel ``reverse_step``; its Numba twin on the CPU): the bits of
+        ``_combine_any(a, x, c, s, self.increment(step, n, h, growth, like=x))`` without the
+        noise array. ``x`` and ``s`` are C-contiguous, of one shape (n, D) and dtype."""
+        p = self.process
+        theta = -p.theta if growth else 0.0
+        n, dim = x.shape
+        _forward._check_counters(self.start, step, n)
+        _forward.check_jump_work(h, theta, self.eta * p.jump_rate, name="step length h",
+                                 amplitude=p.amplitude)
+        law, law_param = _forward._law_args(p.amplitude)
+        k0, k1 = (int(v) for v in self.key)
+        values = dict(n=n, dim=dim, k0=k0, k1=k1, x=x, s=s, a=float(a), c=float(c),
+                      h=float(h), theta=theta, diffusion=self.eta * p.diffusion,
+                      jump_rate=self.eta * p.jump_rate, jump_var=p.jump_var,
+                      start=int(self.start), index=int(step),
+                      dom_gauss=_forward.DOMAIN_REVERSE_GAUSS,
+                      dom_jump=_forward.DOMAIN_REVERSE_JUMP,
+                      dom_mark=_forward.DOMAIN_REVERSE_MARK, law=int(law),
+                      law_param=float(law_param))
+        xp = array_module(x)
+        out = xp.empty_like(x)
+        if n == 0:
+            return out
+        if xp is np:
+            _reverse_step_kernel(*(values[k] for k in _STEP_ARGS), out)
+        else:
+            launch("reverse_step", storage(x), n, {**values, "out": out})
+        return out
 
 
 class _Solver:
@@ -230,8 +305,9 @@ class ExpEuler(_Solver):
         e = math.exp(th)
         c = (1.0 + self.eta) * math.expm1(th) / theta
         s = self._score(x, t0, state)
-        noise = rng.increment(state, x.shape[0], h, growth=True, like=x) if self.stochastic else None
-        return _combine_any(e, x, c, s, noise), state + 1
+        if self.stochastic:  # the noise drawn in the combine's pass (ReverseNoise.step)
+            return rng.step(state, e, x, c, s, h, growth=True), state + 1
+        return _combine_any(e, x, c, s), state + 1
 
 
 class ExpHeun(_Solver):
@@ -276,8 +352,10 @@ class Euler(_Solver):
         theta = self.process.theta
         h = self._clock_step(t0, t1)
         s = self._score(x, t0, state)
-        noise = rng.increment(state, x.shape[0], h, growth=False, like=x) if self.stochastic else None
-        return _combine_any(1.0 + theta * h, x, (1.0 + self.eta) * h, s, noise), state + 1
+        a, c = 1.0 + theta * h, (1.0 + self.eta) * h
+        if self.stochastic:
+            return rng.step(state, a, x, c, s, h, growth=False), state + 1
+        return _combine_any(a, x, c, s), state + 1
 
 
 SOLVERS = {"exp-euler": ExpEuler, "exp-heun": ExpHeun, "euler": Euler}

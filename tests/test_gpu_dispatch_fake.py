@@ -353,7 +353,7 @@ def test_emulated_grids_equal_cpu(fake, monkeypatch, block, max_blocks, n):
     if max_blocks == 2:
         assert all(g * b < n for g, b in cuda_emulation.RawModule.shapes)  # threads loop
     assert {name for name, _ in fake.launched} >= {"weight_table", "closed_form_score",
-                                                    "forward", "forward_law", "combine_noise"}
+                                                    "forward", "forward_law", "reverse_step"}
 
 
 def test_fake_sample_reverse_refuses_host_score(fake):

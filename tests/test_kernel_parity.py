@@ -489,6 +489,34 @@ def case_combine(info, rng, dtype):
     return [from_twin(info, n, {"n": n, "a": a, "c": c}, arrays, {"out": (n,)})]
 
 
+def case_reverse_step(info, rng, dtype):
+    """The fused stochastic step for every amplitude law, exponential (theta -> -theta) and
+    Euler (theta = 0) noise, with and without Gaussian noise, and no noise at all (the
+    exact +0.0 branch); odd and even dimensions."""
+    from levyscore.amplitudes._dispatch import LAW_GAUSSIAN, LAW_LAPLACE, LAW_STUDENT_T
+
+    d = info.domains
+    cases = []
+    for law in (LAW_LAPLACE, LAW_GAUSSIAN, LAW_STUDENT_T):
+        for theta in (-pick(d["theta"], rng), 0.0):
+            n = 16
+            dim = int(pick(d["dim"], rng))
+            diffusion = pick(d["diffusion"], rng)
+            jump_rate = pick(d["jump_rate"], rng) if rng.random() < 0.8 else 0.0
+            scalars = dict(n=n, dim=dim, k0=pick(d["k0"], rng), k1=pick(d["k1"], rng),
+                           a=pick(d["a"], rng), c=pick(d["c"], rng),
+                           h=float(stored(pick(d["t"], rng))), theta=theta,
+                           diffusion=diffusion, jump_rate=jump_rate,
+                           jump_var=pick(d["jump_var"], rng), start=pick(d["start"], rng),
+                           index=pick(d["index"], rng), dom_gauss=_philox.DOMAIN_REVERSE_GAUSS,
+                           dom_jump=_philox.DOMAIN_REVERSE_JUMP,
+                           dom_mark=_philox.DOMAIN_REVERSE_MARK, law=law,
+                           law_param=pick(d["nu"], rng) if law == LAW_STUDENT_T else 0.0)
+            arrays = {k: stored(d[k].draw(rng, n * dim)).reshape(n, dim) for k in ("x", "s")}
+            cases.append(from_twin(info, n, scalars, arrays, {"out": (n, dim)}))
+    return cases
+
+
 def case_forward_path(info, rng, dtype):
     """Paths on grids of 1-6 times, for every amplitude law (Student-t with a drawn nu),
     with the compound-Poisson route (non-integer m) and, for Laplace, integer m."""
@@ -539,6 +567,7 @@ CASES = {
     "forward": case_forward,
     "forward_path": case_forward_path,
     "stationary": case_stationary,
+    "reverse_step": case_reverse_step,
     "combine": case_combine,
     "combine_noise": case_combine,
 }

@@ -124,3 +124,21 @@ def test_reverse_bad_input():
         sample_reverse(proc, None, 10, steps=5)
     with pytest.raises(ValueError, match=r"^n "):
         sample_reverse(proc, score, -1, steps=5)
+
+
+@pytest.mark.parametrize("amplitude", ["laplace", "gaussian", "student-t"])
+@pytest.mark.parametrize("kwargs", [dict(diffusion=0.0), dict(), dict(jump_rate=0.0)])
+def test_fused_step_equals_noise_then_combine(amplitude, kwargs):
+    """ReverseNoise.step draws the noise in the combine's pass (kernel reverse_step): the
+    same bits as drawing the noise array (ReverseNoise.increment) and adding it."""
+    from levyscore._reverse import ReverseNoise, _combine_any
+    from levyscore._seeding import philox_key
+
+    proc = levyscore.JumpDiffusion(3, amplitude=amplitude, **kwargs)
+    rng = np.random.default_rng(0)
+    x, s = rng.normal(size=(501, 3)), rng.normal(size=(501, 3))
+    noise = ReverseNoise(proc, 0.7, philox_key(4), start=7)
+    for growth in (True, False):
+        want = _combine_any(1.3, x, -0.4, s, noise.increment(5, 501, 0.3, growth=growth))
+        got = noise.step(5, 1.3, x, -0.4, s, 0.3, growth=growth)
+        np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
