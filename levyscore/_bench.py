@@ -178,9 +178,31 @@ def bench_floor(n=2_000_000, repeat=7, seed=0, dims=(2, 64, 3072)):
                      f"({rec['score_ns_element']:.2f} ns/element), floor "
                      f"{rec['floor_ns_element']:.2f} ns/element, score/floor "
                      f"{rec['ratio']:.1f}x")
+    # forward sampling at the largest D against NumPy's normals (most of its work)
+    dim = dims[-1]
+    rows = max(2, n // dim)
+    law = levyscore.JumpDiffusion(dim).transition(1.0)
+    t_fwd = _best_of(lambda: law.sample(rows, rng=seed), repeat)
+    gen = np.random.default_rng(seed)
+    buf = np.empty((rows, dim))
+    t_np1 = _best_of(lambda: gen.standard_normal(out=buf), repeat)
+    from concurrent.futures import ThreadPoolExecutor
+
+    halves = (buf[: rows // 2], buf[rows // 2:])
+    gens = [np.random.default_rng([seed, k]) for k in range(2)]
+    with ThreadPoolExecutor(2) as pool:  # NumPy's generators release the GIL
+        t_np2 = _best_of(lambda: list(pool.map(lambda k: gens[k].standard_normal(
+            out=halves[k]), range(2))), repeat)
+    fwd = dict(dim=dim, rows=rows, forward_ns_element=1e9 * t_fwd / buf.size,
+               numpy_1_ns_element=1e9 * t_np1 / buf.size,
+               numpy_2_ns_element=1e9 * t_np2 / buf.size)
+    lines.append(f"  forward sampling, D={dim}: {fwd['forward_ns_element']:.2f} ns/element; "
+                 f"NumPy standard_normal {fwd['numpy_1_ns_element']:.2f} ns/element on one "
+                 f"thread, {fwd['numpy_2_ns_element']:.2f} on two")
     header = (f"closed-form score vs the floor loop (read, norm, write -y h), ~{n} elements, "
               f"best of {repeat}:")
-    return dict(name="floor", n=n, results=recs, line="\n".join([header] + lines))
+    return dict(name="floor", n=n, results=recs, forward=fwd,
+                line="\n".join([header] + lines))
 
 
 def bench_table(n=100_000, repeat=3, seed=0):
