@@ -101,8 +101,8 @@ from ._backend import (cupy, device_points, device_times, is_cupy_array, is_dask
                        require_host, storage)
 from ._dask import map_points
 from ._registry import launch
-from ._table_kernel import (_ARRAY_FIELDS, _P_UHI, _P_ULO, DEVICE_MAX_COEF, table_args,
-                            table_h, table_score)
+from ._table_kernel import (_ARRAY_FIELDS, _P_UHI, _P_ULO, DEVICE_MAX_COEF, TABLE_ARG_NAMES,
+                            table_args, table_h, table_score)
 from ._validation import as_points, as_radii, check_real, row_norms
 
 # re-exported: what other modules and older code import from levyscore._table
@@ -471,8 +471,7 @@ class ScoreTable:
                                  f"coefficients per coordinate have no device path")
             args = tuple(cp.asarray(a) for a in self._kernel_args[:-1]) + self._kernel_args[-1:]
             self._device_args[device] = args
-        return dict(zip(("params", "roots", "split", "value", "child", "leaf_of", "boxes",
-                         "coef", "n_coef"), args))
+        return dict(zip(TABLE_ARG_NAMES, args))
 
     def _device_score(self, y, t):
         """:meth:`score` of CuPy points: kernel ``table_score``, host quadrature for the rows

@@ -119,6 +119,10 @@ def _point_h(r, t, params, roots, split, value, child, leaf_of, boxes, coef, wor
 _CHUNK = 512  # points per parallel work item (one scratch allocation each)
 
 
+#: Names of the :func:`table_args` values, in order (the table part of the kernels' arguments).
+TABLE_ARG_NAMES = _ARRAY_FIELDS[:-1] + ("n_coef",)
+
+
 def table_args(arrays):
     """The table's arguments of :func:`table_h` and :func:`table_score` (and of their CUDA
     twins), in order: ``params, roots, split, value, child, leaf_of, boxes, coef, n_coef``,

@@ -394,8 +394,7 @@ def _table_case_arrays(rng, dtype, n):
     r, t = radii_and_times(rng, arrays, n)
     t_per_row = int(rng.integers(2))
     t = stored(t if t_per_row else t[:1])
-    table = dict(zip(("params", "roots", "split", "value", "child", "leaf_of", "boxes", "coef",
-                      "n_coef"), _table_kernel.table_args(arrays)))
+    table = dict(zip(_table_kernel.TABLE_ARG_NAMES, _table_kernel.table_args(arrays)))
     scalars = {"n": n, "t_per_row": t_per_row, "n_coef": table.pop("n_coef")}
     return scalars, {**table, "t": t}, stored(r)
 
