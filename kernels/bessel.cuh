@@ -1,7 +1,8 @@
 // bessel.cuh -- log K_nu(x) and the ratio K_{nu+1}(x)/K_nu(x) of the modified Bessel function
 // of the second kind. Twin of levyscore/_bessel.py (read its docstring for the method:
 // Temme's series, Steed's CF2, the K1/K0 Chebyshev fast path, the stable upward recurrence,
-// and the rescaled product for log K). Float64 only: the convergence tests use eps = 2**-52.
+// the rescaled product for log K, and the Debye expansion for nu >= NU_DEBYE). Float64 only:
+// the convergence tests use eps = 2**-52.
 #ifndef LEVYSCORE_BESSEL_CUH
 #define LEVYSCORE_BESSEL_CUH
 
@@ -108,6 +109,145 @@ LS_TABLE double K1K0_CHEB[6][26] = {
     },
 };
 
+// Large orders (nu >= NU_DEBYE): Debye expansion (levyscore/_precompute/bessel_debye.py), the
+// values of levyscore._bessel's _DEBYE_U, _DEBYE_V, _DEBYE_NU_OMIT, also checked bit for bit.
+LS_TABLE double DEBYE_U[14][14] = {
+    {
+        1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        0.125, -0.20833333333333334, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        0.0703125, -0.4010416666666667, 0.3342013888888889, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0,
+    },
+    {
+        0.0732421875, -0.8912109375, 1.8464626736111112, -1.0258125964506173, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        0.112152099609375, -2.3640869140625, 8.78912353515625, -11.207002616222994,
+        4.669584423426247, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        0.22710800170898438, -7.368794359479632, 42.53499874538846, -91.81824154324002,
+        84.63621767460073, -28.212072558200244, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        0.5725014209747314, -26.491430486951554, 218.1905117442116, -699.5796273761325,
+        1059.9904525279999, -765.2524681411817, 212.57013003921713, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0,
+    },
+    {
+        1.7277275025844574, -108.09091978839466, 1200.9029132163525, -5305.646978613403,
+        11655.393336864534, -13586.550006434138, 8061.722181737309, -1919.457662318407, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        6.074042001273483, -493.915304773088, 7109.514302489364, -41192.65496889755,
+        122200.46498301746, -203400.17728041555, 192547.00123253153, -96980.59838863752,
+        20204.29133096615, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        24.380529699556064, -2499.8304818112097, 45218.76898136273, -331645.1724845636,
+        1268365.2733216248, -2813563.226586534, 3763271.297656404, -2998015.9185381066,
+        1311763.6146629772, -242919.18790055133, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        110.01714026924674, -13886.08975371704, 308186.4046126624, -2785618.1280864547,
+        13288767.166421818, -37567176.66076335, 66344512.27472903, -74105148.21153265,
+        50952602.49266464, -19706819.118432228, 3284469.853072038, 0.0, 0.0, 0.0,
+    },
+    {
+        551.3358961220206, -84005.43360302408, 2243768.1779224495, -24474062.72573873,
+        142062907.7975331, -495889784.2750303, 1106842816.8230145, -1621080552.1083372,
+        1553596899.57058, -939462359.6815784, 325573074.18576574, -49329253.66450996, 0.0, 0.0,
+    },
+    {
+        3038.090510922384, -549842.3275722887, 17395107.553978164, -225105661.88941526,
+        1559279864.8792574, -6563293792.619285, 17954213731.1556, -33026599749.800724,
+        41280185579.753975, -34632043388.158775, 18688207509.295826, -5866481492.051847,
+        814789096.1183121, 0.0,
+    },
+    {
+        18257.755474293175, -3871833.442572613, 143157876.71888897, -2167164983.223795,
+        17634730606.83497, -87867072178.02327, 287900649906.1506, -645364869245.3765,
+        1008158106865.3821, -1098375156081.2233, 819218669548.5773, -399096175224.4665,
+        114498237732.0258, -14679261247.695616,
+    },
+};
+LS_TABLE double DEBYE_V[14][14] = {
+    {
+        1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -0.375, 0.2916666666666667, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -0.1171875, 0.515625, -0.3949652777777778, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0,
+    },
+    {
+        -0.1025390625, 1.0892578125, -2.1305338541666665, 1.1464964313271604, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -0.144195556640625, 2.7939208984375, -9.961006673177083, 12.386687102141204,
+        -5.0756352428546165, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -0.2775764465332031, 8.502455030168806, -47.53911624484592, 100.56283597592954,
+        -91.40711508856879, 30.15773273462785, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -0.6765925884246826, 30.023621218545095, -241.15793403307597, 760.412638452318,
+        -1138.5082638263702, 814.6235951180321, -224.71699461288668, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        0.0,
+    },
+    {
+        -1.993531733751297, 120.80749858702931, -1315.2746192369575, 5730.098736902475,
+        -12459.213566993121, 14409.977279551358, -8497.490948317705, 2013.0897434071098, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -6.883914268109947, 545.9063894860446, -7727.732937488438, 44243.96274437144,
+        -130084.36594966374, 215023.04455358215, -202421.2064239434, 101491.32389508576,
+        -21064.0484088796, 0.0, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -27.248827311268542, 2737.909575317039, -48836.270499871745, 354517.25334556797,
+        -1345235.895947178, 2965647.7253209413, -3946845.50729818, 3131261.0704731336,
+        -1365304.9866900374, 252085.9497081193, 0.0, 0.0, 0.0, 0.0,
+    },
+    {
+        -121.59789187653587, 15093.575819257652, -331015.02717656334, 2965335.4266726775,
+        -14048125.290217351, 39493698.5408025, -69430303.54332107, 77258558.77372554,
+        -52950743.766886786, 20423430.722738855, -3395807.814193124, 0.0, 0.0, 0.0,
+    },
+    {
+        -603.8440767050702, 90725.86829126602, -2398510.810882618, 25957339.25457138,
+        -149741983.89469704, 520079529.84942204, -1156035830.9040372, 1687247105.2556162,
+        -1612223197.667583, 972425951.249353, -336247601.20824987, 50847076.85418719, 0.0, 0.0,
+    },
+    {
+        -3302.2722944808525, 590571.3888739398, -18517372.55746063, 237968842.56881043,
+        -1639242934.8730657, 6868563271.345762, -18718222826.098392, 34321760524.30271,
+        -42781283237.19957, 35806010960.63873, -19281483938.162357, 6041600342.560858,
+        -837740901.6427716, 0.0,
+    },
+    {
+        -19718.37591223663, 4138856.438612103, -151834111.67154893, 2284309036.3710275,
+        -18494961368.143993, 91772275385.93541, -299651696841.0955, 669718260537.6549,
+        -1043532075527.3253, 1134387456280.6077, -844425397842.3798, 410664180303.4365,
+        -117635175752.08131, 15060540760.622776,
+    },
+};
+LS_TABLE double DEBYE_NU_OMIT[15] = {
+    0.0, 1.1793192109828694e+16, 50644020.4375, 110473.0625, 6173.75, 1094.625, 377.875, 174.0625,
+    102.625, 67.1875, 49.5625, 38.3125, 31.625, 26.75, 23.5625,
+};
+
 static constexpr int N_RGAM = 23;                     // len(RGAM_COEFFS)
 static constexpr int K1K0_ROWS = 6;
 static constexpr int K1K0_TERMS = 26;
@@ -127,6 +267,17 @@ static constexpr int MAXIT = 1000;           // safety cap; the loops need <= ~6
 static constexpr double K1K0_LO = 0.25;
 static constexpr double K1K0_HI = 16.0;
 static constexpr double NU_MAX = 1.0e5;      // largest |nu| accepted; beyond it: nan
+static constexpr int DEBYE_TERMS = 14;
+static constexpr double NU_DEBYE = 24.0;  // Debye path for nu >= NU_DEBYE
+static constexpr double DEBYE_LOGK_MAX = 64.0;  // log K by Debye where |nu eta| <= this
+// z0, the zero of eta(z) = sqrt(1 + z^2) - asinh(1/z): Z0_HI + Z0_LO; Z0_HI = Z0_HH + Z0_HL
+// (26-bit halves, Dekker); S0 = sqrt(1 + z0^2)
+static constexpr double Z0_HI = 0.6627434193491816;
+static constexpr double Z0_LO = 8.155323790501267e-18;
+static constexpr double Z0_HH = 0.6627434194087982;
+static constexpr double Z0_HL = -5.961664495401919e-11;
+static constexpr double S0 = 1.1996786402577337;
+static constexpr double SPLIT = 134217729.0;  // 2**27 + 1, Veltkamp's splitting constant
 
 // Numba twin: levyscore._bessel._temme_gammas (gamma_1, gamma_2 of Temme's series).
 LS_HD inline void temme_gammas(double mu, double* gam1, double* gam2) {
@@ -331,6 +482,51 @@ LS_HD inline double base_ratio(double mu, double x) {
     return cf2_ratio(mu, x);
 }
 
+// Numba twin: levyscore._bessel._debye_sums: U - 1 and V - 1 of the Debye expansion (DLMF
+// 10.41.4), nu >= NU_DEBYE, h = hypot(nu, x); Horner in w = -1/h over Horner sums in t = p^2.
+LS_HD inline void debye_sums(double nu, double h, double* su_out, double* sv_out) {
+    int n = 1;
+    while (n < DEBYE_TERMS && nu < DEBYE_NU_OMIT[n]) {
+        n += 1;
+    }
+    double p = nu / h;
+    double t = p * p;
+    double w = -1.0 / h;
+    double su = 0.0;
+    double sv = 0.0;
+    int k = n - 1;
+    while (k >= 1) {
+        double pu = 0.0;
+        double pv = 0.0;
+        int j = k;
+        while (j >= 0) {
+            pu = pu * t + DEBYE_U[k][j];
+            pv = pv * t + DEBYE_V[k][j];
+            j -= 1;
+        }
+        su = (su + pu) * w;
+        sv = (sv + pv) * w;
+        k -= 1;
+    }
+    *su_out = su;
+    *sv_out = sv;
+}
+
+// Numba twin: levyscore._bessel._debye_nu_eta: nu * eta(x / nu) without cancellation,
+// eta(z) = r + asinh(r / (z z0)), r = (z - z0)(z + z0) / (s + s0); nu (z - z0) = x - nu z0
+// with nu * Z0_HI exact by Dekker's product (no fma).
+LS_HD inline double debye_nu_eta(double nu, double x, double h) {
+    double c = SPLIT * nu;
+    double nh = c - (c - nu);
+    double nl = nu - nh;
+    double ph = nu * Z0_HI;
+    double pl = (((nh * Z0_HH - ph) + nh * Z0_HL) + nl * Z0_HH) + nl * Z0_HL;
+    double d = (x - ph) - (pl + nu * Z0_LO);     // nu (z - z0)
+    double nr = d * ((x + ph) / (h + nu * S0));  // nu r
+    double q = nr / (x * Z0_HI);                 // r / (z z0)
+    return nr + nu * asinh(q);
+}
+
 // Numba twin: levyscore._bessel.bessel_k_ratio: K_{nu+1}(x) / K_nu(x), 0 <= nu <= NU_MAX;
 // nan for invalid input, 1 for x = +inf.
 LS_HD inline double bessel_k_ratio(double nu, double x) {
@@ -339,6 +535,12 @@ LS_HD inline double bessel_k_ratio(double nu, double x) {
     }
     if (x == ls_inf()) {
         return 1.0;
+    }
+    if (nu >= NU_DEBYE) {
+        double h = hypot(nu, x);
+        double su, sv;
+        debye_sums(nu, h, &su, &sv);
+        return ((nu + h) + h * ((sv - su) / (1.0 + su))) / x;
     }
     double fn = floor(nu + 0.5);
     double mu = nu - fn;
@@ -366,6 +568,20 @@ LS_HD inline void log_bessel_k_and_ratio(double nu, double x, double* logk_out,
         *ratio_out = 1.0;
         return;
     }
+    double r_debye = ls_nan();
+    if (nu >= NU_DEBYE) {
+        double h = hypot(nu, x);
+        double su, sv;
+        debye_sums(nu, h, &su, &sv);
+        r_debye = ((nu + h) + h * ((sv - su) / (1.0 + su))) / x;  // as bessel_k_ratio
+        double nu_eta = debye_nu_eta(nu, x, h);
+        if (fabs(nu_eta) <= DEBYE_LOGK_MAX) {
+            *logk_out = ((HALF_LOG_PI_2 - 0.5 * log(h)) - nu_eta) + log1p(su);
+            *ratio_out = r_debye;
+            return;
+        }
+        // |nu eta| > 64: the recurrence below for log K, the Debye ratio
+    }
     double fn = floor(nu + 0.5);
     double mu = nu - fn;
     ls_i64 n = to_int(fn);
@@ -375,8 +591,12 @@ LS_HD inline void log_bessel_k_and_ratio(double nu, double x, double* logk_out,
     ls_i64 escale = 0;
     ls_i64 k = 1;
     while (k <= n) {
+        if (r > SCALE_BIG) {  // x < ~1e-37: scale first, so that p * r stays finite
+            p = p * SCALE_INV;  // exact (p >= 1), and the same p as scaling after
+            escale += SCALE_EXP;
+        }
         p = p * r;
-        while (p > SCALE_BIG) {  // exact; more than once only if x < ~1e-35
+        while (p > SCALE_BIG && p < ls_inf()) {  // exact; inf only if 2v/x overflows
             p = p * SCALE_INV;
             escale += SCALE_EXP;
         }
@@ -392,7 +612,7 @@ LS_HD inline void log_bessel_k_and_ratio(double nu, double x, double* logk_out,
     }
     double big = (double)(escale + (ls_i64)ep);
     *logk_out = ((big * LN2_HI - x) + lk) + (log(m) + big * LN2_LO);
-    *ratio_out = r;
+    *ratio_out = nu >= NU_DEBYE ? r_debye : r;
 }
 
 // Numba twin: levyscore._bessel.log_bessel_k: log K_nu(x) for any real |nu| <= NU_MAX.

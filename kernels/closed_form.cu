@@ -50,32 +50,48 @@ LS_BODY void h_fast_body(ls_i64 n, const T* r, ls_i64 dim, double lam, double b,
     }
 }
 
-// The loop body of levyscore._closed_form.closed_form_score / bessel_mixture_score:
-// r = |y_i| summed in index order, S_i = -h(r) y_i.
+// The loop body of levyscore._closed_form.closed_form_score_kernel: the usual row inline,
+// every other row by score_row (the same bits for the usual row); bad_out[0] counts the rows
+// of y or of the score with a NaN or inf entry.
 template <typename T>
 LS_BODY void closed_form_score_body(ls_i64 n, ls_i64 dim, const T* y, double lam, double b,
                                     ls_i64 m, const double* latom, const double* atom,
-                                    const double* lw, ls_i64 per_row, T* out) {
+                                    const double* lw, ls_i64 per_row,
+                                    const double* ratio_coef, ls_i64 has_ratio, double a,
+                                    double c, ls_i64 combine, T* out, ls_i64* bad_out) {
+    bool usual_law = has_ratio != 0 && m == 1 && dim >= 2;
     LS_FOR_EACH(i, n) {
         ls_i64 row = table_row(i, per_row);
         const T* yi = y + i * dim;
         T* oi = out + i * dim;
-        double r2 = 0.0;
-        for (ls_i64 d = 0; d < dim; ++d) {
-            r2 += (double)yi[d] * (double)yi[d];
-        }
-        double r = sqrt(r2);
-        if (!(r2 > 1e-290 && r2 < 1e290)) {
-            r = rescaled_norm(yi, dim);
-        }
-        double hh = h_fast(r, dim, lam, b, m, latom[row], atom[row],
-                           lw + row * 2 * (m + 1));
-        if (hh < 1e290) {
+        const double* lwr = lw + row * 2 * (m + 1);
+        bool done = false;
+        if (usual_law) {
+            double r2 = 0.0;
             for (ls_i64 d = 0; d < dim; ++d) {
-                oi[d] = (T)(-hh * (double)yi[d]);
+                r2 += (double)yi[d] * (double)yi[d];
             }
-        } else {
-            score_row_near_origin(yi, dim, r, lam, b, m, latom[row], lw + row * 2 * (m + 1), oi);
+            double r = sqrt(r2);
+            double hh = 0.5 * lam + lwr[m + 1] * ratio_lookup(ratio_coef, r);  // h_one
+            if (r2 > 1e-290 && r2 < 1e290 && lwr[m + 1 + 1] > 1e-280 && hh < 1e280 &&
+                hh * r < 1e300) {
+                if (combine != 0) {
+                    for (ls_i64 d = 0; d < dim; ++d) {
+                        oi[d] = (T)(a * (double)yi[d] + c * (-hh * (double)yi[d]));
+                    }
+                } else {
+                    for (ls_i64 d = 0; d < dim; ++d) {
+                        oi[d] = (T)(-hh * (double)yi[d]);
+                    }
+                }
+                done = true;
+            }
+        }
+        if (!done) {
+            if (score_row(yi, dim, lam, b, m, latom[row], atom[row], lwr, ratio_coef, has_ratio,
+                          a, c, combine, oi)) {
+                count_one(bad_out);
+            }
         }
     }
 }
@@ -139,14 +155,22 @@ LS_KERNEL h_fast_f32(ls_i64 n, const float* r, ls_i64 dim, double lam, double b,
     h_fast_body(n, r, dim, lam, b, m, latom, atom, lw, per_row, h_out);
 }
 
-// Generalized score S(y) = -y h(|y|) at points y of shape (n, dim).
+// Generalized score S(y) = -y h(|y|) at points y of shape (n, dim), the base Bessel ratio
+// from the prepared table ratio_coef where has_ratio != 0; bad_out[0] += rows with NaN or inf;
+// combine != 0: a y + c S instead of S (the reverse step's combine, in the same pass).
 LS_KERNEL closed_form_score_f64(ls_i64 n, ls_i64 dim, const double* y, double lam, double b,
                                 ls_i64 m, const double* latom, const double* atom,
-                                const double* lw, ls_i64 per_row, double* out) {
-    closed_form_score_body(n, dim, y, lam, b, m, latom, atom, lw, per_row, out);
+                                const double* lw, ls_i64 per_row, const double* ratio_coef,
+                                ls_i64 has_ratio, double a, double c, ls_i64 combine, double* out,
+                                ls_i64* bad_out) {
+    closed_form_score_body(n, dim, y, lam, b, m, latom, atom, lw, per_row, ratio_coef,
+                           has_ratio, a, c, combine, out, bad_out);
 }
 LS_KERNEL closed_form_score_f32(ls_i64 n, ls_i64 dim, const float* y, double lam, double b,
                                 ls_i64 m, const double* latom, const double* atom,
-                                const double* lw, ls_i64 per_row, float* out) {
-    closed_form_score_body(n, dim, y, lam, b, m, latom, atom, lw, per_row, out);
+                                const double* lw, ls_i64 per_row, const double* ratio_coef,
+                                ls_i64 has_ratio, double a, double c, ls_i64 combine, float* out,
+                                ls_i64* bad_out) {
+    closed_form_score_body(n, dim, y, lam, b, m, latom, atom, lw, per_row, ratio_coef,
+                           has_ratio, a, c, combine, out, bad_out);
 }

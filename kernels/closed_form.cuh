@@ -43,8 +43,11 @@ LS_HD inline void weight_table(double t, double theta, double lam, ls_i64 m, dou
         out[m + 1 + j] = exp(lw);
     }
     double la = q > 0.0 ? (double)m * logq : -ls_inf();
+    double at = exp(la);
+    // index 0 of the linear row: the m = 1 coefficient lam q^m / (w_1 c_1) of h (h_one)
+    out[m + 1] = out[m + 1 + 1] > 0.0 ? lam * at / out[m + 1 + 1] : 0.0;
     *latom = la;
-    *atom = exp(la);
+    *atom = at;
 }
 
 // Numba twin: levyscore._closed_form._lse_add
@@ -106,16 +109,54 @@ LS_HD inline double origin_logpdf(ls_i64 dim, ls_i64 m, const double* lw, double
     return (double)(-dim) * log(b) - half * LOG2PI + mx + log(acc);
 }
 
-// Numba twin: levyscore._closed_form._h_linear
-// h from products of Bessel ratios (no log or exp); -1 if over- or underflow threatens.
-LS_HD inline double h_linear(double r, ls_i64 dim, double lam, double b, ls_i64 m, double atom,
-                             const double* lw) {
-    double rho = r / b;
+// Numba twin: levyscore._ratio_table: layout of the prepared Bessel quotient (read the
+// module docstring). Head: r_lo, r_hi, biased exponent of r_lo; then per piece RT_STRIDE
+// doubles (G at t = 0, then RT_NC polynomial coefficients), RT_S pieces per octave of r.
+static constexpr ls_i64 RT_S = 16;
+static constexpr ls_i64 RT_NC = 10;
+static constexpr ls_i64 RT_STRIDE = 11;
+static constexpr ls_i64 RT_HEAD = 3;
+static constexpr ls_i64 RT_SHIFT = 48;
+static constexpr ls_i64 RT_MASK = 281474976710655LL;  // 2**48 - 1
+static constexpr double RT_TSCALE = 7.105427357601002e-15;  // 2**-47
+
+// Numba twin: levyscore._ratio_table.double_bits
+// The IEEE-754 bits of x as an int64.
+LS_HD inline ls_i64 double_bits(double x) {
+#if defined(__CUDA_ARCH__)
+    return __double_as_longlong(x);
+#else
+    ls_i64 u;
+    __builtin_memcpy(&u, &x, sizeof(u));
+    return u;
+#endif
+}
+
+// Numba twin: levyscore._ratio_table.ratio_lookup
+// G(r) from the prepared table coef, or NaN where it does not serve r.
+LS_HD inline double ratio_lookup(const double* coef, double r) {
+    if (!(r >= coef[0] && r < coef[1])) {
+        return ls_nan();
+    }
+    ls_i64 u = double_bits(r);
+    ls_i64 piece = ((u >> 52) - to_int(coef[2])) * RT_S + ((u >> RT_SHIFT) & (RT_S - 1));
+    double t = (double)(u & RT_MASK) * RT_TSCALE - 1.0;
+    ls_i64 base = RT_HEAD + piece * RT_STRIDE;
+    double v = coef[base + RT_NC];
+    for (ls_i64 k = RT_NC - 1; k >= 1; --k) {
+        v = v * t + coef[base + k];
+    }
+    return coef[base] + v;
+}
+
+// Numba twin: levyscore._closed_form._h_linear_window
+// h_linear from the base ratio K_{nu+1}/K_nu(rho): the upward recurrence over the window.
+LS_HD inline double h_linear_window(double rho, double ratio, ls_i64 dim, double lam, ls_i64 m,
+                                    double atom, const double* lw) {
     double mu0;
     ls_i64 kstar, kmin, kmax;
     window(dim, m, &mu0, &kstar, &kmin, &kmax);
     double half = 0.5 * (double)dim;
-    double ratio = bessel_k_ratio(mu0 + (double)kmin, rho);
     double prod = 1.0;  // K_nu / K_{base}
     double num = 0.0;
     double den = 0.0;
@@ -147,6 +188,44 @@ LS_HD inline double h_linear(double r, ls_i64 dim, double lam, double b, ls_i64 
         return -1.0;
     }
     return lam * num / den;
+}
+
+// Numba twin: levyscore._closed_form._h_one
+// h for m = 1: lam / 2 + c g, c = lam q / w_1 = lw[1, 0] (D = 1: 1 / rho for g); -1 where the
+// linear domain cannot be used.
+LS_HD inline double h_one(double r, double b, double g, ls_i64 dim, double lam, double c,
+                          double w) {
+    if (dim < 2) {
+        g = 1.0 / (r / b);
+    }
+    double hh = 0.5 * lam + c * g;
+    if (!(w > 1e-280 && hh < 1e280)) {
+        return -1.0;
+    }
+    return hh;
+}
+
+// Numba twin: levyscore._closed_form._h_linear_ratio
+// h_linear at r (rho = r / b) from the base quotient g = K_{nu+1}(rho) / (rho K_nu(rho)).
+LS_HD inline double h_linear_ratio(double r, double b, double g, ls_i64 dim, double lam,
+                                   ls_i64 m, double atom, const double* lw) {
+    if (m == 1) {
+        return h_one(r, b, g, dim, lam, lw[m + 1], lw[m + 1 + 1]);
+    }
+    double rho = r / b;
+    return h_linear_window(rho, g * rho, dim, lam, m, atom, lw);
+}
+
+// Numba twin: levyscore._closed_form._h_linear
+// h from products of Bessel ratios (no log or exp); -1 if over- or underflow threatens.
+LS_HD inline double h_linear(double r, ls_i64 dim, double lam, double b, ls_i64 m, double atom,
+                             const double* lw) {
+    double rho = r / b;
+    double mu0;
+    ls_i64 kstar, kmin, kmax;
+    window(dim, m, &mu0, &kstar, &kmin, &kmax);
+    return h_linear_ratio(r, b, bessel_k_ratio(mu0 + (double)kmin, rho) / rho, dim, lam, m,
+                          atom, lw);
 }
 
 // Numba twin: levyscore._closed_form._point_closed_form_log
@@ -287,6 +366,105 @@ LS_HD inline double h_fast(double r, ls_i64 dim, double lam, double b, ls_i64 m,
         point_closed_form(r, dim, lam, b, m, latom, lw, false, &lp_unused, &hh);
     }
     return hh;
+}
+
+// Numba twin: levyscore._closed_form._h_given
+// h at r from the base quotient g (NaN: none) in the linear domain, else h_fast (exact).
+LS_HD inline double h_given(double r, ls_i64 dim, double lam, double b, ls_i64 m, double latom,
+                            double atom, const double* lw, double g) {
+    double hh = -1.0;
+    if (!(g != g)) {  // not math.isnan(g)
+        hh = h_linear_ratio(r, b, g, dim, lam, m, atom, lw);
+    }
+    if (hh < 0.0) {
+        hh = h_fast(r, dim, lam, b, m, latom, atom, lw);
+    }
+    return hh;
+}
+
+// Numba twin: levyscore._closed_form._h_prepared
+// h_fast at r with the row's weight table lw (the Numba twin takes all rows and the row: its
+// views cost a reference count), the base quotient from the prepared table ratio_coef where
+// has_ratio is nonzero and the table serves r; exact elsewhere.
+LS_HD inline double h_prepared(double r, ls_i64 dim, double lam, double b, ls_i64 m,
+                               double latom, double atom, const double* lw,
+                               const double* ratio_coef, ls_i64 has_ratio) {
+    double g = ls_nan();
+    if (has_ratio != 0) {
+        g = ratio_lookup(ratio_coef, r);
+    }
+    if (m == 1 && !(g != g)) {
+        double hh = h_one(r, b, g, dim, lam, lw[m + 1], lw[m + 1 + 1]);
+        if (hh >= 0.0) {
+            return hh;
+        }
+    }
+    return h_given(r, dim, lam, b, m, latom, atom, lw, g);
+}
+
+// Numba twin: levyscore._closed_form.row_not_finite
+// 1 if row yi or row oi has a NaN or an infinite entry, else 0.
+template <typename T>
+LS_HD inline ls_i64 row_not_finite(const T* yi, const T* oi, ls_i64 dim) {
+    for (ls_i64 d = 0; d < dim; ++d) {
+        double a = (double)yi[d];
+        double c = (double)oi[d];
+        if (!(a - a == 0.0 && c - c == 0.0)) {  // math.isfinite
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// Numba twin: levyscore._closed_form.score_row
+// oi = S = -yi h(|yi|) with the row's weight table lw, any row (rescaled norm, h_prepared, the
+// near-origin form), or a yi + c S if combine; 1 if row yi or oi has a NaN or inf entry.
+template <typename T>
+LS_HD inline ls_i64 score_row(const T* yi, ls_i64 dim, double lam, double b, ls_i64 m,
+                              double latom, double atom, const double* lw,
+                              const double* ratio_coef, ls_i64 has_ratio, double a, double c,
+                              ls_i64 combine, T* oi) {
+    double r2 = 0.0;
+    for (ls_i64 d = 0; d < dim; ++d) {
+        r2 += (double)yi[d] * (double)yi[d];
+    }
+    double r = sqrt(r2);
+    bool usual = r2 > 1e-290 && r2 < 1e290;
+    if (!usual) {
+        r = rescaled_norm(yi, dim);
+    }
+    double hh = h_prepared(r, dim, lam, b, m, latom, atom, lw, ratio_coef, has_ratio);
+    if (hh < 1e290) {
+        if (combine != 0) {
+            for (ls_i64 d = 0; d < dim; ++d) {
+                oi[d] = (T)(a * (double)yi[d] + c * (-hh * (double)yi[d]));
+            }
+        } else {
+            for (ls_i64 d = 0; d < dim; ++d) {
+                oi[d] = (T)(-hh * (double)yi[d]);
+            }
+        }
+    } else {
+        score_row_near_origin(yi, dim, r, lam, b, m, latom, lw, oi);
+        if (combine != 0) {  // float32: from the stored S (near the origin only)
+            for (ls_i64 d = 0; d < dim; ++d) {
+                oi[d] = (T)(a * (double)yi[d] + c * (double)oi[d]);
+            }
+        }
+    }
+    if (!(usual && hh * r < 1e300)) {
+        return row_not_finite(yi, oi, dim);
+    }
+    return 0;
+}
+
+// Adds one to the counter *count (atomically on the device).
+LS_HD inline void count_one(ls_i64* count) {
+#if defined(__CUDA_ARCH__) || defined(LS_EMULATE_DEVICE)
+    atomicAdd((ls_u64*)count, (ls_u64)1);
+#else
+    *count += 1;
+#endif
 }
 
 }  // namespace levyscore

@@ -10,8 +10,33 @@ Only these two quantities enter the Bessel potentials (MATH.md section 4), so
 raw values of K, which overflow (K_2048(1e-10) ~ 10^26987) or underflow
 (K_0(1e4) ~ 10^-4345), are never formed.
 
-Method (Temme 1975; Numerical Recipes ``bessik``; Boost ``bessel_ik``)
------------------------------------------------------------------------
+Two methods, switched at nu = ``_NU_DEBYE`` = 24:
+
+==================  ==============================================  ===============
+orders              method                                          cost
+==================  ==============================================  ===============
+0 <= nu < 24        base pair at the fractional order + upward      O(nu)
+                    recurrence (Temme 1975; Numerical Recipes
+                    ``bessik``; Boost ``bessel_ik``), steps 1-3
+24 <= nu <= NU_MAX  ratio: uniform asymptotic (Debye) expansion,    O(1)
+                    step 4
+                    log K: Debye where |nu eta| <= 64 (around the   O(1)
+                    zero of log K), the recurrence elsewhere        O(nu)
+==================  ==============================================  ===============
+
+Why log K keeps the recurrence where |nu eta| > 64: Debye's log K carries the
+few-eps relative error of nu eta, an absolute error ~3 eps |nu eta|, which is
+about 2.5x the recurrence's (sqrt(n) eps per step, measured on
+``tests/reference/bessel_debye_reference.npz``: worst 326 against 124 eps for
+|nu eta| in [64, 256), 67505 against 29164 eps beyond 1024).  Both meet the
+contract below, but route a's densities at D = 3072 need log K to ~1e-12
+absolute where |log K| ~ 4500 (``tests/test_laws_reference.py``, set 20: pdf
+1.24e-12 relative with Debye, the tolerance being 1e-12).  A double-double
+nu eta (and log) would make log K O(1) everywhere; not done.  The score needs
+only the ratio.
+
+Orders nu < 24: fractional order and recurrence
+-----------------------------------------------
 Write nu = n + mu with n = floor(nu + 1/2), mu in [-1/2, 1/2).
 
 1. Base pair at the fractional order mu: log K_mu(x) + x and
@@ -45,39 +70,129 @@ Write nu = n + mu with n = floor(nu + 1/2), mu in [-1/2, 1/2).
 
 3. log K_nu = log K_mu + sum log r_v.  The sum is the logarithm of the product
    P = prod r_v (every r_v >= 1), kept below 2^128 by exact power-of-2
-   rescalings; then P = m 2^E with m in [sqrt(1/2), sqrt(2)), and
-   log K_nu = ((E ln2_hi - x) + [log K_mu + x]) + (log m + E ln2_lo) with
+   rescalings (ahead of the multiplication when r_v > 2^128, i.e. x < ~1e-37,
+   so that P r_v cannot overflow); then P = m 2^E with m in [sqrt(1/2), sqrt(2)),
+   and log K_nu = ((E ln2_hi - x) + [log K_mu + x]) + (log m + E ln2_lo) with
    E ln2_hi exact.  Where log K_nu crosses 0 (x ~ 0.66 nu) the pieces -x and
-   E ln 2 (~1e3 each) cancel; this assembly keeps the absolute error
-   O(sqrt(n) eps) there, where summing logs or rounding log K_mu + x - x
-   first would cost up to ~3e-13.
+   E ln 2 cancel; this assembly keeps the absolute error O(sqrt(n) eps) there,
+   where summing logs or rounding log K_mu + x - x first would cost up to ~3e-13
+   (at nu ~ 2000, when the recurrence served every order).
+
+Orders nu >= 24: Debye expansion (MATH.md section 4; DLMF 10.41)
+-----------------------------------------------------------------
+4. With z = x / nu, h = hypot(nu, x) = nu sqrt(1 + z^2), p = nu / h and
+   eta = sqrt(1 + z^2) - asinh(1/z) (DLMF 10.41.4, 10.41.6-10.41.11):
+
+       K_nu(x)  ~ sqrt(pi / (2h)) e^{-nu eta} U,   U = sum_k (-1)^k u_k(p) / nu^k,
+       -K'_nu(x) ~ sqrt(pi / (2h)) e^{-nu eta} (h / x) V,  V: the same with v_k,
+
+   so that, with no cancellation (both terms positive),
+
+       K_{nu+1}(x) / K_nu(x) = nu/x - K'_nu/K_nu = ((nu + h) + h (V - U) / U) / x,
+       log K_nu(x) = (0.5 log(pi/2) - 0.5 log h) - nu eta + log1p(U - 1).
+
+   The ratio is never formed as exp(log K_{nu+1} - log K_nu) (that loses ~nu eps).
+   u_k, v_k are p^k times polynomials of degree k in p^2 with rational coefficients
+   (``levyscore/_precompute/bessel_debye.py``, exact ``Fraction`` arithmetic);
+   (-1)^k u_k(p) / nu^k = w^k P_k(p^2) with w = -1/h, summed by Horner in w over
+   Horner sums in p^2.  Terms: 14 at nu = 24, falling with nu (13 from 26.75, ...,
+   5 from 1094.6 to 6173, 4 up to NU_MAX): the first omitted term, bounded by
+   max_{p in [0,1]} |u_k(p)|, |v_k(p)| / nu^k, stays below 2^-56.
+
+   nu eta vanishes at z0 = 0.66274... and the direct h - nu asinh(nu/x) is there
+   a difference of two ~1.2 nu terms (absolute error ~nu eps, 2000 eps at
+   nu = 2048).  Instead, with s0 = sqrt(1 + z0^2) and the exact identity
+   asinh(a) - asinh(b) = asinh(a sqrt(1 + b^2) - b sqrt(1 + a^2)),
+
+       eta(z) = r + asinh(r / (z z0)),   r = (z - z0)(z + z0) / (s + s0),
+
+   two terms of the sign of z - z0, valid for every z > 0; nu (z - z0) =
+   x - nu z0 with z0 a double-double and nu * z0_hi exact (Dekker's product with
+   Veltkamp's split; no fma, which Numba on Python 3.11 lacks).  nu eta then has a
+   small relative error everywhere (measured <= 3 eps), also at its zero, and
+   the sum assembling log K cancels only at the zero of log K itself, where
+   every piece is ~4 in size.  No table, no fitted polynomial.
 
 Accuracy
 --------
-Measured against 60-digit mpmath (``tests/reference/bessel_reference.npz``:
-20 orders x 51 abscissae in [1e-10, 1e4], 204 points across the zero of
-log K for nu in [31.5, 2048]) and 3000 random (nu, x) with nu in [0, 2048]
-(integers, half-integers, reals) and log-uniform x in [1e-10, 1e4];
-eps = 2**-52 = 2.2e-16:
+eps = 2**-52 = 2.2e-16.  Contract (both methods): 1e-13 (~450 eps), the ratio
+relative and log K absolute / max(1, |log K|).
+
+Orders nu < 24 (recurrence).  As measured when written, over
+``tests/reference/bessel_reference.npz`` and 3000 random (nu, x) with nu in
+[0, 2048] (the recurrence then served every order):
 
     ratio, all regions                      <= 3.2 eps relative   (7.1e-16)
     log K, x <= 1                           <= 2.9 eps * max(1, |log K|)
     log K, 1 < x <= 2                       <= 15 eps  * max(1, |log K|)
     log K, x > 2                            <= 23 eps  * max(1, |log K|)
-    log K at its zero (|log K| < 10)        <= 30 eps absolute    (6.7e-15)
+    log K at its zero (|log K| < 10)        <= 30 eps absolute (nu ~ 2000)
 
-against the contract 1e-13 (~450 eps) for both.  The error of log K for
-large nu is a random walk over the n steps (sqrt(n) eps), not a bound; the
-worst case n eps (4.5e-13 at n = 2048) is not reached in practice.
+and re-measured on the 612 points of that reference with nu < 24: ratio
+<= 2.5 eps, log K <= 13.8 eps * max(1, |log K|).  The error of log K is a
+random walk over the n steps (sqrt(n) eps), not a bound.
 
-Cost: base pair <= ~50 loop iterations (fewer for x >> 1), plus n steps of
-the recurrence (~4 ns each).  nu = 0.5 is the closed form 1 + 1/x.
+Orders nu >= 24 (Debye), against 50-60 digit mpmath (method A of
+``tests/reference/make_bessel_reference.py``); the log K column is the Debye
+formula's (the kernels use it where |nu eta| <= 64, the recurrence elsewhere):
 
-Domain: accuracy is verified for x in [1e-10, 1e4], nu in [0, 2048]; the
-code runs for x down to ~1e-260 (below, 2v/x or the product may
-overflow and log K become inf; subnormal x gives nan) and |nu| <= ``NU_MAX`` (the recurrence is O(nu)); beyond
-``NU_MAX`` the kernels return nan.  x <= 0, nan and nu = nan give nan;
-x = +inf gives log K = -inf and ratio 1.
+    set                                           points   ratio     log K
+    bessel_debye_reference.npz, all sets           2120    1.5 eps   7.1 eps
+      of which at the zero of log K (|log K| < 1)   400    1.1 eps   7.1 eps
+    bessel_reference.npz, nu >= 24                  612    1.6 eps   5.2 eps
+    random, nu in [24, 2048], x log-uniform        2500    1.5 eps   1.9 eps
+      in [1e-10, 1e4]
+    random, x = z nu, z uniform in [0.2, 2]        2500    1.0 eps   2.8 eps
+    random, x within 1% of 0.6627 nu               2500    1.5 eps   8.6 eps
+    random, at the zero of log K (x ~ 0.66 nu)     2500    1.0 eps   12.7 eps
+
+(ratio relative; log K absolute / max(1, |log K|).)  The reference sets also
+hold 200 points with nu in [24, 26] (most terms, largest truncation error: 2.8
+eps) and 40 with nu up to 1e5 (1.8 eps).  Away from the zero of log K the error
+is that of nu eta (<= 3.0 eps relative over 40000 random points, against
+mpmath); in the 10000 random points, log K is within 4.4 eps for |log K| >= 2
+and 2.8 eps for |log K| >= 10.  At the zero, 3 eps of nu eta ~ 4-5 (nu ~ 2000)
+makes the 12.7 eps absolute.  (An estimate, not measured: were all ~10
+roundings that feed nu eta at their worst together, ~4.5 eps relative, log K
+would be off by ~22 eps there.)
+The sums U, V are far from their rounding limits (terms < 1e-2 after the
+first), so the ratio carries only the few roundings of its last operations.
+
+The Debye contract, asserted by tests/test_bessel.py: ratio <= 4 eps relative,
+log K <= 25 eps * max(1, |log K|).
+
+Cost per call (x uniform in [20, 80], the kernels called from a Numba loop,
+one core; before = the recurrence at every order, same machine and harness):
+
+    nu        bessel_k_ratio        log_bessel_k_and_ratio
+              before    after       before    after
+    24          122       96          219      127
+    32          159       79          257      108
+    128         596       45          731       92
+    512        2346       35         2663       65
+    1536       7006       32         7812       58
+    2048       9352       32        10374       58
+    1e5           -       28            -       51
+    (ns; log_bessel_k costs the same as log_bessel_k_and_ratio)
+
+Below 24 the cost is unchanged within the noise (nu = 1: 49-55 ns ratio,
+110-115 ns both, before and after).  The Debye cost falls with nu as terms
+drop out (14 terms at nu = 24, 5 at 2048).  The switch: with a 16-term table
+at nu = 20, Debye was cheaper for the one-pass kernel (143 vs 200 ns) but not
+for the ratio (113 vs 106 ns); at 24 it is cheaper for both.  Half-integer
+orders start the recurrence from the closed form, so just above 24 the ratio
+alone is slower now: at nu = 24.5, 72 ns before, 95 ns after (one pass: 133
+before, 127 after); at 31.5 it is faster again, 120 ns before, 86 after.
+
+nu = 0.5 is the closed form 1 + 1/x.  The recurrence costs a base pair
+(<= ~50 loop iterations, fewer for x >> 1) plus ~4 ns per step.
+
+Domain: accuracy is verified for x in [1e-10, 1e4], nu in [0, 2048] (and the
+Debye path up to nu = 1e5).  The code runs for x down to ~1e-306 (below, 2v/x,
+nu/x or the product overflows and log K and the ratio become inf; subnormal x
+gives nan for nu < 24 and inf above) and |nu| <= ``NU_MAX``; beyond ``NU_MAX``
+the kernels return nan.  x <= 0, nan and nu = nan give nan; x = +inf gives
+log K = -inf and ratio 1.
 
 The code is written in a plain scalar style (loops, scalars, no recursion,
 no exceptions, tuples only as multiple return values) so that a CUDA
@@ -156,8 +271,103 @@ _K1K0_CHEB = np.array([
     [1.0848772562726554, -0.028133974003927177, 0.004677804175356852, -0.0007799357291842802, 0.0001303525306157475, -2.1831773289984812e-05, 3.663146881658444e-06, -6.15630453848458e-07, 1.0361091683161213e-07, -1.745990088413673e-08, 2.9455739159557497e-09, -4.97438317433386e-10, 8.408253959804668e-11, -1.4224320928982847e-11, 2.408147638073812e-12, -4.079729163865946e-13, 6.915928900600981e-14, -1.1730538815222703e-14, 1.990735271989486e-15, -3.380019741242367e-16, 5.741417330887976e-17, -9.756606509076272e-18, 1.6586140888578113e-18, -2.820636729511164e-19, 4.798369471113826e-20, 0.0],
     [1.0432471950798918, -0.014555974136815149, 0.0024521646235833735, -0.0004134991877217415, 6.978822592830608e-05, -1.1788036387596029e-05, 1.9926227565858297e-06, -3.3706082165069303e-07, 5.705171921068336e-08, -9.662429156844792e-09, 1.6373547946017982e-09, -2.7760137172091463e-10, 4.7087725725061335e-11, -7.990747631576881e-12, 1.3565887163610978e-12, -2.3039796387400934e-13, 3.914427449672804e-14, -6.652845256724386e-15, 1.1310643688972881e-15, -1.9235337444511859e-16, 3.27218147922819e-17, -5.5679215460400014e-18, 9.476775045227088e-19, -1.613369466319204e-19, 2.7473081812508974e-20, 0.0],
 ])
+# Large orders, nu >= _NU_DEBYE: uniform asymptotic (Debye) expansion, DLMF 10.41.
+# Generated by levyscore/_precompute/bessel_debye.py (exact rationals, mpmath 50 digits);
+# do not edit by hand.  14 terms for nu >= 24 (fewer above, _DEBYE_NU_OMIT); the first
+# omitted term is <= 2^-56.  Max |u_k|, |v_k| on p in [0, 1], k = 0 .. 14: 1.0, 0.1637,
+# 0.03559, 0.01871, 0.02016, 0.02181, 0.04038, 0.06703, 0.1706, 0.3868, 1.24, 3.579, 13.79,
+# 48.43, 217.8.
+_DEBYE_U = np.array([
+    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.125, -0.20833333333333334, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.0703125, -0.4010416666666667, 0.3342013888888889, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+     0.0, 0.0, 0.0],
+    [0.0732421875, -0.8912109375, 1.8464626736111112, -1.0258125964506173, 0.0, 0.0, 0.0, 0.0, 0.0,
+     0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.112152099609375, -2.3640869140625, 8.78912353515625, -11.207002616222994, 4.669584423426247,
+     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.22710800170898438, -7.368794359479632, 42.53499874538846, -91.81824154324002,
+     84.63621767460073, -28.212072558200244, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.5725014209747314, -26.491430486951554, 218.1905117442116, -699.5796273761325,
+     1059.9904525279999, -765.2524681411817, 212.57013003921713, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+     0.0],
+    [1.7277275025844574, -108.09091978839466, 1200.9029132163525, -5305.646978613403,
+     11655.393336864534, -13586.550006434138, 8061.722181737309, -1919.457662318407, 0.0, 0.0, 0.0,
+     0.0, 0.0, 0.0],
+    [6.074042001273483, -493.915304773088, 7109.514302489364, -41192.65496889755,
+     122200.46498301746, -203400.17728041555, 192547.00123253153, -96980.59838863752,
+     20204.29133096615, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [24.380529699556064, -2499.8304818112097, 45218.76898136273, -331645.1724845636,
+     1268365.2733216248, -2813563.226586534, 3763271.297656404, -2998015.9185381066,
+     1311763.6146629772, -242919.18790055133, 0.0, 0.0, 0.0, 0.0],
+    [110.01714026924674, -13886.08975371704, 308186.4046126624, -2785618.1280864547,
+     13288767.166421818, -37567176.66076335, 66344512.27472903, -74105148.21153265,
+     50952602.49266464, -19706819.118432228, 3284469.853072038, 0.0, 0.0, 0.0],
+    [551.3358961220206, -84005.43360302408, 2243768.1779224495, -24474062.72573873,
+     142062907.7975331, -495889784.2750303, 1106842816.8230145, -1621080552.1083372,
+     1553596899.57058, -939462359.6815784, 325573074.18576574, -49329253.66450996, 0.0, 0.0],
+    [3038.090510922384, -549842.3275722887, 17395107.553978164, -225105661.88941526,
+     1559279864.8792574, -6563293792.619285, 17954213731.1556, -33026599749.800724,
+     41280185579.753975, -34632043388.158775, 18688207509.295826, -5866481492.051847,
+     814789096.1183121, 0.0],
+    [18257.755474293175, -3871833.442572613, 143157876.71888897, -2167164983.223795,
+     17634730606.83497, -87867072178.02327, 287900649906.1506, -645364869245.3765,
+     1008158106865.3821, -1098375156081.2233, 819218669548.5773, -399096175224.4665,
+     114498237732.0258, -14679261247.695616],
+])
+_DEBYE_V = np.array([
+    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [-0.375, 0.2916666666666667, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [-0.1171875, 0.515625, -0.3949652777777778, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+     0.0],
+    [-0.1025390625, 1.0892578125, -2.1305338541666665, 1.1464964313271604, 0.0, 0.0, 0.0, 0.0, 0.0,
+     0.0, 0.0, 0.0, 0.0, 0.0],
+    [-0.144195556640625, 2.7939208984375, -9.961006673177083, 12.386687102141204,
+     -5.0756352428546165, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [-0.2775764465332031, 8.502455030168806, -47.53911624484592, 100.56283597592954,
+     -91.40711508856879, 30.15773273462785, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [-0.6765925884246826, 30.023621218545095, -241.15793403307597, 760.412638452318,
+     -1138.5082638263702, 814.6235951180321, -224.71699461288668, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+     0.0],
+    [-1.993531733751297, 120.80749858702931, -1315.2746192369575, 5730.098736902475,
+     -12459.213566993121, 14409.977279551358, -8497.490948317705, 2013.0897434071098, 0.0, 0.0,
+     0.0, 0.0, 0.0, 0.0],
+    [-6.883914268109947, 545.9063894860446, -7727.732937488438, 44243.96274437144,
+     -130084.36594966374, 215023.04455358215, -202421.2064239434, 101491.32389508576,
+     -21064.0484088796, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [-27.248827311268542, 2737.909575317039, -48836.270499871745, 354517.25334556797,
+     -1345235.895947178, 2965647.7253209413, -3946845.50729818, 3131261.0704731336,
+     -1365304.9866900374, 252085.9497081193, 0.0, 0.0, 0.0, 0.0],
+    [-121.59789187653587, 15093.575819257652, -331015.02717656334, 2965335.4266726775,
+     -14048125.290217351, 39493698.5408025, -69430303.54332107, 77258558.77372554,
+     -52950743.766886786, 20423430.722738855, -3395807.814193124, 0.0, 0.0, 0.0],
+    [-603.8440767050702, 90725.86829126602, -2398510.810882618, 25957339.25457138,
+     -149741983.89469704, 520079529.84942204, -1156035830.9040372, 1687247105.2556162,
+     -1612223197.667583, 972425951.249353, -336247601.20824987, 50847076.85418719, 0.0, 0.0],
+    [-3302.2722944808525, 590571.3888739398, -18517372.55746063, 237968842.56881043,
+     -1639242934.8730657, 6868563271.345762, -18718222826.098392, 34321760524.30271,
+     -42781283237.19957, 35806010960.63873, -19281483938.162357, 6041600342.560858,
+     -837740901.6427716, 0.0],
+    [-19718.37591223663, 4138856.438612103, -151834111.67154893, 2284309036.3710275,
+     -18494961368.143993, 91772275385.93541, -299651696841.0955, 669718260537.6549,
+     -1043532075527.3253, 1134387456280.6077, -844425397842.3798, 410664180303.4365,
+     -117635175752.08131, 15060540760.622776],
+])
+_DEBYE_NU_OMIT = np.array([
+    0.0, 1.1793192109828694e+16, 50644020.4375, 110473.0625, 6173.75, 1094.625, 377.875, 174.0625,
+    102.625, 67.1875, 49.5625, 38.3125, 31.625, 26.75, 23.5625,
+])
+_DEBYE_TERMS = 14
+_NU_DEBYE = 24.0
+_DEBYE_LOGK_MAX = 64.0  # log K by Debye where |nu eta| <= this, else by the recurrence
+_Z0_HI = 0.6627434193491816
+_Z0_LO = 8.155323790501267e-18
+_Z0_HH = 0.6627434194087982
+_Z0_HL = -5.961664495401919e-11
+_S0 = 1.1996786402577337
+_SPLIT = 134217729.0               # 2**27 + 1, Veltkamp's splitting constant
 NU_MAX = 1.0e5
-"""Largest |nu| accepted (the recurrence costs O(nu)); beyond it: nan."""
+"""Largest |nu| accepted (the domain checked; the Debye path costs O(1)); beyond it: nan."""
 
 
 @numba.njit(cache=True)
@@ -360,6 +570,65 @@ def _base_ratio(mu, x):
 
 
 @numba.njit(cache=True)
+def _debye_sums(nu, h):
+    """Sums of the Debye expansion (DLMF 10.41.4), nu >= _NU_DEBYE, h = hypot(nu, x).
+
+    Returns (U - 1, V - 1) with U = sum_k (-1)^k u_k(p) / nu^k, V the same with v_k,
+    p = nu / h.  (-1)^k u_k(p) / nu^k = w^k P_k(t) with w = -1 / h, t = p^2; Horner in w
+    over Horner sums in t.  n terms (k < n), n the smallest with nu >= _DEBYE_NU_OMIT[n]
+    (14 at nu = 24, 5 at nu = 2048): the first omitted term is below 2^-56.
+    """
+    n = 1
+    while n < _DEBYE_TERMS and nu < _DEBYE_NU_OMIT[n]:
+        n += 1
+    p = nu / h
+    t = p * p
+    w = -1.0 / h
+    su = 0.0
+    sv = 0.0
+    k = n - 1
+    while k >= 1:
+        pu = 0.0
+        pv = 0.0
+        j = k
+        while j >= 0:
+            pu = pu * t + _DEBYE_U[k, j]
+            pv = pv * t + _DEBYE_V[k, j]
+            j -= 1
+        su = (su + pu) * w
+        sv = (sv + pv) * w
+        k -= 1
+    return su, sv
+
+
+@numba.njit(cache=True)
+def _debye_nu_eta(nu, x, h):
+    """nu * eta(x / nu), eta(z) = sqrt(1 + z^2) - asinh(1 / z), h = hypot(nu, x), x > 0.
+
+    With z0 the zero of eta (a double-double _Z0_HI + _Z0_LO) and s0 = sqrt(1 + z0^2),
+    the identity asinh(a) - asinh(b) = asinh(a sqrt(1 + b^2) - b sqrt(1 + a^2)) gives
+
+        eta(z) = r + asinh(r / (z z0)),   r = (z - z0)(z + z0) / (s + s0),
+
+    two terms of the sign of z - z0: no cancellation, for every z > 0.  d = nu (z - z0)
+    = x - nu z0: nu * _Z0_HI = ph + pl exactly (Dekker's product, Veltkamp's split; no
+    fma), x - ph exact where it cancels (Sterbenz, z0/2 <= z <= 2 z0), so d carries two
+    roundings of its own size.  nu eta then has a small relative error (<= 3.0 eps
+    measured) even where it vanishes; the direct h - nu asinh(nu / x) has an absolute
+    error ~ nu eps there.
+    """
+    c = _SPLIT * nu
+    nh = c - (c - nu)
+    nl = nu - nh
+    ph = nu * _Z0_HI
+    pl = ((nh * _Z0_HH - ph) + nh * _Z0_HL + nl * _Z0_HH) + nl * _Z0_HL
+    d = (x - ph) - (pl + nu * _Z0_LO)              # nu (z - z0)
+    nr = d * ((x + ph) / (h + nu * _S0))           # nu r
+    q = nr / (x * _Z0_HI)                          # r / (z z0)
+    return nr + nu * math.asinh(q)
+
+
+@numba.njit(cache=True)
 def bessel_k_ratio(nu, x):
     """Ratio K_{nu+1}(x) / K_nu(x) of modified Bessel functions.
 
@@ -380,16 +649,22 @@ def bessel_k_ratio(nu, x):
 
     Notes
     -----
-    Ratio at the fractional order mu = nu - floor(nu + 1/2) by Temme's series
-    (x <= 1) or the continued fraction CF2 (x > 1, Steed; only its h part),
-    then the stable upward recurrence r_v = 1/r_{v-1} + 2v/x.  Relative error
-    measured against mpmath <= 3.2 eps (module docstring).  Half-integer nu
-    starts from r_{-1/2} = 1; nu = 0.5 is the closed form 1 + 1/x.
+    nu < 24: ratio at the fractional order mu = nu - floor(nu + 1/2) by Temme's
+    series (x <= 1) or the continued fraction CF2 (x > 1, Steed; only its h
+    part), then the stable upward recurrence r_v = 1/r_{v-1} + 2v/x.
+    Half-integer nu starts from r_{-1/2} = 1; nu = 0.5 is the closed form 1 + 1/x.
+    nu >= 24: Debye expansion (DLMF 10.41), ((nu + h) + h (V - U)/U) / x with
+    h = hypot(nu, x), cost independent of nu.  Relative error measured against
+    mpmath <= 3.2 eps (recurrence), <= 1.6 eps (Debye) (module docstring).
     """
     if not (x > 0.0) or not (nu >= 0.0) or nu > NU_MAX:
         return math.nan
     if x == math.inf:
         return 1.0
+    if nu >= _NU_DEBYE:
+        h = math.hypot(nu, x)
+        su, sv = _debye_sums(nu, h)
+        return ((nu + h) + h * ((sv - su) / (1.0 + su))) / x
     fn = math.floor(nu + 0.5)
     mu = nu - fn
     n = int(fn)
@@ -425,15 +700,29 @@ def log_bessel_k_and_ratio(nu, x):
 
     Notes
     -----
-    log K_nu = log K_mu + log prod_{v=mu}^{nu-1} r_v, the product kept in
-    range by exact powers of 2 and recombined with a two-part ln 2, so that no
+    nu < 24: log K_nu = log K_mu + log prod_{v=mu}^{nu-1} r_v, the product kept
+    in range by exact powers of 2 and recombined with a two-part ln 2, so that no
     K value is ever formed and the cancellation of -x against the sum of log
-    ratios (where log K_nu crosses 0) costs nothing.
+    ratios (where log K_nu crosses 0) costs nothing.  nu >= 24: Debye expansion
+    (DLMF 10.41), log K = 0.5 log(pi / 2h) - nu eta + log U with nu eta formed
+    without cancellation (:func:`_debye_nu_eta`); the ratio is the expression of
+    :func:`bessel_k_ratio`, bit for bit.
     """
     if not (x > 0.0) or not (nu >= 0.0) or nu > NU_MAX:
         return math.nan, math.nan
     if x == math.inf:
         return -math.inf, 1.0
+    r_debye = math.nan
+    if nu >= _NU_DEBYE:
+        h = math.hypot(nu, x)
+        su, sv = _debye_sums(nu, h)
+        r_debye = ((nu + h) + h * ((sv - su) / (1.0 + su))) / x   # as bessel_k_ratio
+        nu_eta = _debye_nu_eta(nu, x, h)
+        if math.fabs(nu_eta) <= _DEBYE_LOGK_MAX:
+            logk = ((_HALF_LOG_PI_2 - 0.5 * math.log(h)) - nu_eta) + math.log1p(su)
+            return logk, r_debye
+        # |nu eta| > 64: the recurrence below for log K (Debye's absolute error, a few eps
+        # relative to nu eta, is ~2.5x the recurrence's there), the Debye ratio
     fn = math.floor(nu + 0.5)
     mu = nu - fn
     n = int(fn)
@@ -442,8 +731,11 @@ def log_bessel_k_and_ratio(nu, x):
     escale = 0
     k = 1
     while k <= n:
+        if r > _SCALE_BIG:          # x < ~1e-37: scale first, so that p * r stays finite
+            p = p * _SCALE_INV      # exact (p >= 1), and the same p as scaling after
+            escale += _SCALE_EXP
         p = p * r
-        while p > _SCALE_BIG:       # exact; more than once only if x < ~1e-35
+        while p > _SCALE_BIG and p < math.inf:  # exact; inf only if 2v/x overflows
             p = p * _SCALE_INV
             escale += _SCALE_EXP
         r = 1.0 / r + 2.0 * (mu + float(k)) / x
@@ -455,6 +747,8 @@ def log_bessel_k_and_ratio(nu, x):
         ep -= 1
     big = float(escale + ep)
     logk = ((big * _LN2_HI - x) + lk) + (math.log(m) + big * _LN2_LO)
+    if nu >= _NU_DEBYE:
+        return logk, r_debye
     return logk, r
 
 

@@ -29,12 +29,14 @@ import numba as nb
 import numpy as np
 
 from ._bessel import bessel_k_ratio, log_bessel_k_and_ratio
+from ._ratio_table import ratio_lookup, ratio_table
 from ._time import time_constants
 
-__all__ = ["closed_form_logpdf_h", "closed_form_score"]
+__all__ = ["closed_form_logpdf_h", "closed_form_score", "prepared_ratio"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 _LOG2 = math.log(2.0)
+_NO_RATIO_TABLE = np.zeros(1)  # the ratio_coef argument where no table is prepared
 
 
 @nb.njit(cache=True)
@@ -50,8 +52,10 @@ def _log_weight(j, m, logq, log1mq):
 def _weight_table(t, theta, lam, m, out):
     """Weights of the transition law at time t (t = inf: stationary).
 
-    Fills ``out[0, j] = log(w_j c_j)`` and ``out[1, j] = w_j c_j`` for j = 1..m (index 0
-    unused) and returns the atom coefficient ``q^m`` as (log, linear).
+    Fills ``out[0, j] = log(w_j c_j)`` and ``out[1, j] = w_j c_j`` for j = 1..m,
+    ``out[0, 0] = -inf`` and ``out[1, 0] = lam q^m / (w_1 c_1)`` (the m = 1 coefficient of h,
+    :func:`_h_one`; 0 where ``w_1 c_1 = 0``), and returns the atom coefficient ``q^m`` as
+    (log, linear).
     """
     _, q, logq, log1mq, _ = time_constants(t, theta, 0.0, lam)
     out[0, 0] = -math.inf
@@ -61,7 +65,10 @@ def _weight_table(t, theta, lam, m, out):
         out[0, j] = lw
         out[1, j] = math.exp(lw)
     latom = m * logq if q > 0.0 else -math.inf
-    return latom, math.exp(latom)
+    atom = math.exp(latom)
+    # index 0 of the linear row: the m = 1 coefficient lam q^m / (w_1 c_1) of h (_h_one)
+    out[1, 0] = lam * atom / out[1, 1] if out[1, 1] > 0.0 else 0.0
+    return latom, atom
 
 
 @nb.njit(cache=True)
@@ -112,11 +119,46 @@ def _h_linear(r, dim, lam, b, m, atom, lw):
     """h from products of Bessel ratios (no log or exp); -1 if over- or underflow threatens.
 
     Same sums as :func:`_point_closed_form`, in the linear domain: the fast path of the score.
+    The base quotient comes from :func:`levyscore._bessel.bessel_k_ratio`;
+    :func:`_h_linear_ratio` does the rest.
     """
     rho = r / b
     mu0, kstar, kmin, kmax = _window(dim, m)
+    return _h_linear_ratio(r, b, bessel_k_ratio(mu0 + kmin, rho) / rho, dim, lam, m, atom, lw)
+
+
+@nb.njit(cache=True, inline="always")
+def _h_linear_ratio(r, b, g, dim, lam, m, atom, lw):
+    """:func:`_h_linear` at r (``rho = r / b``) from the base quotient
+    ``g = K_{nu+1}(rho) / (rho K_nu(rho))`` at the window's lowest order nu (exact, or from
+    the prepared table): :func:`_h_one` for m = 1, the window's sums
+    (:func:`_h_linear_window`) for other m."""
+    if m == 1:
+        return _h_one(r, b, g, dim, lam, lw[1, 0], lw[1, 1])
+    rho = r / b
+    return _h_linear_window(rho, g * rho, dim, lam, m, atom, lw)
+
+
+@nb.njit(cache=True, inline="always")
+def _h_one(r, b, g, dim, lam, c, w):
+    """h for m = 1 (orders D/2 - 1 and D/2, j = 1): the sums reduce to
+    ``h = lam / 2 + c g`` with ``c = lam q / w_1`` (``lw[1, 0]``, :func:`_weight_table`) and
+    ``w = w_1 c_1`` (D = 1: the one order 1/2, and ``1 / rho`` for g); -1 where the linear
+    domain cannot be used."""
+    if dim < 2:
+        g = 1.0 / (r / b)
+    hh = 0.5 * lam + c * g
+    if not (w > 1e-280 and hh < 1e280):
+        return -1.0
+    return hh
+
+
+@nb.njit(cache=True)
+def _h_linear_window(rho, ratio, dim, lam, m, atom, lw):
+    """:func:`_h_linear` from the base ratio ``ratio = K_{nu+1}(rho) / K_nu(rho)``: the upward
+    recurrence over the window of orders, products in the linear domain."""
+    mu0, kstar, kmin, kmax = _window(dim, m)
     half = 0.5 * dim
-    ratio = bessel_k_ratio(mu0 + kmin, rho)
     prod = 1.0  # K_nu / K_{base}
     num = 0.0
     den = 0.0
@@ -248,6 +290,37 @@ def _h_fast(r, dim, lam, b, m, latom, atom, lw):
     return hh
 
 
+@nb.njit(cache=True, inline="always")
+def _h_prepared(r, dim, lam, b, m, latom, atom, lw, row, ratio_coef, has_ratio):
+    """:func:`_h_fast` at r with the weight table ``lw[row]`` (lw of shape (rows, 2, m + 1)),
+    the base quotient from the prepared table ``ratio_coef``
+    (:func:`levyscore._ratio_table.ratio_table` at the window's lowest order) where
+    ``has_ratio`` is nonzero and the table serves rho = r / b, exact elsewhere.
+
+    The hot path (m = 1, table hit) reads ``lw[row, 1, 1]`` alone: the view ``lw[row]``
+    costs a reference count per point, so it is made only on the other paths."""
+    g = math.nan
+    if has_ratio != 0:
+        g = ratio_lookup(ratio_coef, r)  # NaN for r = 0, r = inf, r outside the table
+    if m == 1 and not math.isnan(g):
+        hh = _h_one(r, b, g, dim, lam, lw[row, 1, 0], lw[row, 1, 1])
+        if hh >= 0.0:
+            return hh
+    return _h_given(r, dim, lam, b, m, latom, atom, lw[row], g)
+
+
+@nb.njit(cache=True)
+def _h_given(r, dim, lam, b, m, latom, atom, lw, g):
+    """h at r from the base quotient g (NaN: none) in the linear domain
+    (:func:`_h_linear_ratio`), else :func:`_h_fast` (exact)."""
+    hh = -1.0
+    if not math.isnan(g):
+        hh = _h_linear_ratio(r, b, g, dim, lam, m, atom, lw)
+    if hh < 0.0:
+        hh = _h_fast(r, dim, lam, b, m, latom, atom, lw)
+    return hh
+
+
 @nb.njit(cache=True, parallel=True)
 def closed_form_logpdf_h(r, t, dim, theta, lam, b, m, logp_out, h_out):
     """Fill log p and h (``S = -y h``) at radii ``r`` (n,) and times ``t`` ((n,) or (1,))."""
@@ -307,38 +380,122 @@ def weight_tables(t, theta, lam, m):
     return lw, latom, atom, int(rows > 1)
 
 
-@nb.njit(cache=True, parallel=True)
-def closed_form_score_kernel(n, dim, y, lam, b, m, latom, atom, lw, per_row, out):
-    """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D), from weight tables:
-    ``lw`` (rows, 2, m + 1), ``latom`` and ``atom`` (rows,); point i uses row i
-    (``per_row = 1``) or row 0. The arguments of the CUDA kernel ``closed_form_score``."""
-    # The row body is written out here, not factored into a helper: factoring it (tried)
-    # made this hot loop 20% slower (10.5x -> 8.3x in the bench); tried again in issue 10
-    # with the overflow branches, 0.0724-0.0736 s against 0.0685-0.0707 s inline (n = 10^6,
-    # same session).
-    for i in nb.prange(n):
-        row = i * per_row  # per_row is 0 or 1 (a conditional index trips parfor typing)
-        table = lw[row]
-        r2 = 0.0
-        for d in range(dim):
-            r2 += y[i, d] * y[i, d]
-        r = math.sqrt(r2)
-        if not (r2 > 1e-290 and r2 < 1e290):
-            r = rescaled_norm(y, i, dim)
-        hh = _h_fast(r, dim, lam, b, m, latom[row], atom[row], table)
-        if hh < 1e290:
+@nb.njit(cache=True)
+def row_not_finite(y, out, i, dim):
+    """1 if row i of ``y`` or of ``out`` has a NaN or an infinite entry, else 0."""
+    for d in range(dim):
+        if not (math.isfinite(y[i, d]) and math.isfinite(out[i, d])):
+            return 1
+    return 0
+
+
+@nb.njit(cache=True)
+def score_row(y, i, dim, lam, b, m, latom, atom, lw, row, ratio_coef, has_ratio, a, c,
+              combine, out):
+    """``out[i] = S = -y[i] h(|y[i]|)`` with the weight table ``lw[row]``, any row: the
+    rescaled norm where ``|y|^2`` under- or overflows, :func:`_h_prepared`, the near-origin
+    form where h overflows; if ``combine``, ``out[i] = a y[i] + c S`` instead. Returns 1 if
+    row i of y or of the result has a NaN or inf entry, else 0 (a row with ``|y|^2`` in
+    (1e-290, 1e290) is finite, and so is its score where ``h |y| < 1e300``; other rows are
+    checked entry by entry)."""
+    r2 = 0.0
+    for d in range(dim):
+        r2 += y[i, d] * y[i, d]
+    r = math.sqrt(r2)
+    usual = r2 > 1e-290 and r2 < 1e290
+    if not usual:
+        r = rescaled_norm(y, i, dim)
+    hh = _h_prepared(r, dim, lam, b, m, latom[row], atom[row], lw, row, ratio_coef, has_ratio)
+    if hh < 1e290:
+        if combine != 0:
+            for d in range(dim):
+                out[i, d] = a * y[i, d] + c * (-hh * y[i, d])
+        else:
             for d in range(dim):
                 out[i, d] = -hh * y[i, d]
-        else:
-            _score_row_near_origin(y, i, dim, r, lam, b, m, latom[row], table, out)
+    else:
+        _score_row_near_origin(y, i, dim, r, lam, b, m, latom[row], lw[row], out)
+        if combine != 0:
+            for d in range(dim):
+                out[i, d] = a * y[i, d] + c * out[i, d]
+    if not (usual and hh * r < 1e300):
+        return row_not_finite(y, out, i, dim)
+    return 0
 
 
-def closed_form_score(y, t, theta, lam, b, m, out):
+@nb.njit(cache=True, parallel=True)
+def closed_form_score_kernel(n, dim, y, lam, b, m, latom, atom, lw, per_row, ratio_coef,
+                             has_ratio, a, c, combine, out, bad_out):
+    """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D), from weight tables:
+    ``lw`` (rows, 2, m + 1), ``latom`` and ``atom`` (rows,); point i uses row i
+    (``per_row = 1``) or row 0. The base Bessel quotient comes from the prepared table
+    ``ratio_coef`` where ``has_ratio`` is nonzero (:func:`_h_prepared`). Adds to
+    ``bad_out[0]`` the number of rows of y or of the score with a NaN or inf entry (the
+    input check and the overflow check of the caller, in this one pass). With ``combine``
+    nonzero, ``out = a y + c S`` instead of S, with the operations of the reverse step's
+    combine (``levyscore._reverse._combine``), so bit for bit the score followed by that
+    combine, in one pass. The arguments of the CUDA kernel ``closed_form_score``.
+
+    The usual row (m = 1, D >= 2, a table hit, no under- or overflow anywhere) is done
+    inline; every other row by :func:`score_row`, which gives the usual row the same bits.
+    Keeping the rare branches out of the loop body made it 25% faster at D = 2 (15.4 ms
+    against 11.6 ms, n = 10^6, one thread); so did reading ``lw[row, 1, 0]`` instead of
+    making the view ``lw[row]`` per point (a reference count each).
+    """
+    bad = 0
+    usual_law = has_ratio != 0 and m == 1 and dim >= 2
+    for i in nb.prange(n):
+        row = i * per_row  # per_row is 0 or 1 (a conditional index trips parfor typing)
+        done = False
+        if usual_law:
+            r2 = 0.0
+            for d in range(dim):
+                r2 += y[i, d] * y[i, d]
+            r = math.sqrt(r2)
+            hh = 0.5 * lam + lw[row, 1, 0] * ratio_lookup(ratio_coef, r)  # _h_one
+            if (r2 > 1e-290 and r2 < 1e290 and lw[row, 1, 1] > 1e-280 and hh < 1e280
+                    and hh * r < 1e300):
+                if combine != 0:
+                    for d in range(dim):
+                        out[i, d] = a * y[i, d] + c * (-hh * y[i, d])
+                else:
+                    for d in range(dim):
+                        out[i, d] = -hh * y[i, d]
+                done = True
+        if not done:
+            bad += score_row(y, i, dim, lam, b, m, latom, atom, lw, row, ratio_coef, has_ratio,
+                             a, c, combine, out)
+    bad_out[0] += bad
+
+
+def closed_form_score(y, t, theta, lam, b, m, out, ratio_coef=None, combine=None):
     """Generalized score ``S(y) = -y h(|y|)`` for y of shape (n, D); t (n,) or (1,): the
-    weight tables of :func:`weight_tables`, then :func:`closed_form_score_kernel`."""
+    weight tables of :func:`weight_tables`, then :func:`closed_form_score_kernel`, with the
+    prepared Bessel quotient ``ratio_coef`` (:func:`prepared_ratio`; None: the exact one).
+    ``combine = (a, c)`` writes ``a y + c S`` instead (the reverse step's combine, same
+    bits). Returns the number of rows of y or of S with a NaN or inf entry."""
     lw, latom, atom, per_row = weight_tables(t, theta, lam, m)
+    has_ratio = int(ratio_coef is not None)
+    a, c = (0.0, 0.0) if combine is None else (float(combine[0]), float(combine[1]))
+    bad = np.zeros(1, dtype=np.int64)
     closed_form_score_kernel(y.shape[0], y.shape[1], y, lam, b, m, latom, atom, lw, per_row,
-                             out)
+                             ratio_coef if has_ratio else _NO_RATIO_TABLE, has_ratio, a, c,
+                             int(combine is not None), out, bad)
+    return int(bad[0])
+
+
+def base_order(dim, m):
+    """The lowest Bessel order of the closed form's window (D, m): the order of the prepared
+    ratio table (:func:`prepared_ratio`)."""
+    mu0, _, kmin, _ = _window(dim, m)
+    return mu0 + kmin
+
+
+def prepared_ratio(dim, m, b):
+    """The prepared Bessel quotient of the closed form (D, m, b): ``ratio_coef`` of
+    :func:`closed_form_score_kernel` (:func:`levyscore._ratio_table.ratio_table` at
+    :func:`base_order`)."""
+    return ratio_table(base_order(dim, m), b)[0]
 
 
 @nb.njit(cache=True, parallel=True)
@@ -372,8 +529,14 @@ def bessel_mixture_logpdf_h(r, dim, lam, b, m, lw, latom, logp_out, h_out):
         h_out[i] = hh
 
 
-def bessel_mixture_score(y, lam, b, m, lw, latom, out):
+def bessel_mixture_score(y, lam, b, m, lw, latom, out, ratio_coef=None):
     """``S(y) = -y h(|y|)`` for the weight table of :func:`bessel_mixture_logpdf_h`; y (n, D)
-    (:func:`closed_form_score_kernel` with that one table)."""
+    (:func:`closed_form_score_kernel` with that one table and the prepared Bessel ratio
+    ``ratio_coef``, None: exact). Returns the number of rows with a NaN or inf entry."""
+    has_ratio = int(ratio_coef is not None)
+    bad = np.zeros(1, dtype=np.int64)
     closed_form_score_kernel(y.shape[0], y.shape[1], y, lam, b, m, np.array([latom]),
-                             np.array([math.exp(latom)]), lw.reshape(1, 2, m + 1), 0, out)
+                             np.array([math.exp(latom)]), lw.reshape(1, 2, m + 1), 0,
+                             ratio_coef if has_ratio else _NO_RATIO_TABLE, has_ratio, 0.0, 0.0,
+                             0, out, bad)
+    return int(bad[0])

@@ -36,7 +36,8 @@ from ._mixture import mixture_log_h, mixture_logpdf_h, mixture_radial_cdf
 from ._registry import launch
 from ._seeding import philox_key
 from ._time import gaussian_variance, time_constants, total_variance
-from ._validation import as_points, as_radii, check_count, check_start, row_norms
+from ._validation import (as_points, as_radii, check_count, check_finite_points, check_start,
+                          row_norms)
 from ._wgauss import GaussWLaw, gmix_log_h, gmix_logpdf_h, gmix_radial_cdf
 from ._wmixture import wmix_log_h, wmix_logpdf_h, wmix_radial_cdf
 from ._wvolterra import WLawTable
@@ -224,40 +225,52 @@ def _score_flat(process, y2, t):
     if y2.shape[0] == 0:
         return out
     if process.route == "closed-form":
-        closed_form_score(y2, t, process.theta, process.jump_rate, process.b, process._m_int, out)
-    else:
-        r = row_norms(y2)
-        _, h = _radial_logpdf_h(process, r, t)
-        if np.isnan(h).any():
-            i = int(np.flatnonzero(np.isnan(h))[0])
-            raise ValueError(
-                f"the score at |y| = {float(r[i]):.6g} is beyond the radii where the law of W "
-                f"of {process.amplitude!r} jumps is tabulated (its density underflows there: "
-                f"log p = -inf); see docs/api.md, 'Domain'")
-        big = np.flatnonzero(~(h < 1e290))
-        if big.size:  # r below ~1e-145: h ~ 1/r^2 overflows, |S| = r h does not
-            rb = np.ascontiguousarray(r[big])
-            tb = np.ascontiguousarray(np.broadcast_to(t, r.shape)[big])
-            lh = np.empty_like(rb)
-            if process.route == "renewal":
-                lh[:] = renewal_log_h(process, rb, tb)
-            else:
-                mixture_log_h(rb, tb, process.dim, process.theta, process.diffusion,
-                              process.jump_rate, process.b ** 2, 0.0, lh)
-            h[big] = 0.0
-            with np.errstate(over="ignore"):  # |S| beyond the float range: raised below
-                np.multiply(y2, -h[:, None], out=out)
-                out[big] = -(y2[big] / rb[:, None]) * np.exp(lh + np.log(rb))[:, None]
-        else:
-            with np.errstate(over="ignore"):
-                np.multiply(y2, -h[:, None], out=out)
-    if not np.isfinite(out).all():
-        i = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
+        # y2 may hold NaN or inf (the callers leave that check to this kernel's one pass)
+        bad = closed_form_score(y2, t, process.theta, process.jump_rate, process.b,
+                                process._m_int, out, process._prepared_ratio())
+        if bad:
+            check_finite_points(y2)
+            _raise_score_overflow(y2, out)
+        return out
+    check_finite_points(y2)
+    r = row_norms(y2)
+    _, h = _radial_logpdf_h(process, r, t)
+    if np.isnan(h).any():
+        i = int(np.flatnonzero(np.isnan(h))[0])
         raise ValueError(
-            f"the score at |y| = {float(row_norms(y2[i])):.3g} exceeds the float range "
-            f"(|S| ~ 1/|y| near the origin of a pure-jump law, and |S| = |y| h with h ~ 1/t "
-            f"at tiny t for heavy-tailed jumps); |y| must be above ~1e-300 and |y| h below "
-            f"~1.8e308")
+            f"the score at |y| = {float(r[i]):.6g} is beyond the radii where the law of W "
+            f"of {process.amplitude!r} jumps is tabulated (its density underflows there: "
+            f"log p = -inf); see docs/api.md, 'Domain'")
+    big = np.flatnonzero(~(h < 1e290))
+    if big.size:  # r below ~1e-145: h ~ 1/r^2 overflows, |S| = r h does not
+        rb = np.ascontiguousarray(r[big])
+        tb = np.ascontiguousarray(np.broadcast_to(t, r.shape)[big])
+        lh = np.empty_like(rb)
+        if process.route == "renewal":
+            lh[:] = renewal_log_h(process, rb, tb)
+        else:
+            mixture_log_h(rb, tb, process.dim, process.theta, process.diffusion,
+                          process.jump_rate, process.b ** 2, 0.0, lh)
+        h[big] = 0.0
+        with np.errstate(over="ignore"):  # |S| beyond the float range: raised below
+            np.multiply(y2, -h[:, None], out=out)
+            out[big] = -(y2[big] / rb[:, None]) * np.exp(lh + np.log(rb))[:, None]
+    else:
+        with np.errstate(over="ignore"):
+            np.multiply(y2, -h[:, None], out=out)
+    if not np.isfinite(out).all():
+        _raise_score_overflow(y2, out)
+    return out
+
+
+def _raise_score_overflow(y2, out):
+    """The error for a score beyond the float range (finite points y2, scores out)."""
+    i = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
+    raise ValueError(
+        f"the score at |y| = {float(row_norms(y2[i])):.3g} exceeds the float range "
+        f"(|S| ~ 1/|y| near the origin of a pure-jump law, and |S| = |y| h with h ~ 1/t "
+        f"at tiny t for heavy-tailed jumps); |y| must be above ~1e-300 and |y| h below "
+        f"~1.8e308")
     return out
 
 
@@ -312,11 +325,24 @@ def device_closed_form_score(process, y2, t):
     if n == 0:
         return out
     lw, latom, atom, per_row = _device_weight_tables(process, t, n)
+    # bad_out (rows with NaN or inf) is not read back: that would synchronise every call
     launch("closed_form_score", storage(y2), n,
            {"n": n, "dim": dim, "y": y2, "lam": process.jump_rate, "b": process.b,
             "m": process._m_int, "latom": latom, "atom": atom, "lw": lw, "per_row": per_row,
-            "out": out})
+            "ratio_coef": _device_ratio(process), "has_ratio": 1, "a": 0.0, "c": 0.0,
+            "combine": 0, "out": out,
+            "bad_out": cupy().zeros(1, dtype=cupy().int64)})
     return out
+
+
+def _device_ratio(process):
+    """The process's prepared Bessel ratio on the current CUDA device, uploaded on first use."""
+    cp = cupy()
+    device = cp.cuda.runtime.getDevice()
+    coef = process._ratio_device.get(device)
+    if coef is None:
+        coef = process._ratio_device[device] = cp.asarray(process._prepared_ratio())
+    return coef
 
 
 def _device_score(process, y, t=None, clock_time=None):
@@ -467,7 +493,7 @@ class TransitionLaw:
             return map_points(self.score, y, name="y")
         if is_device(y):
             return _device_score(self._process, y, clock_time=self._time)
-        y = as_points(y, self._process.dim)
+        y = as_points(y, self._process.dim, finite=False)  # checked in _score_flat's pass
         y2 = np.ascontiguousarray(y.reshape(-1, self._process.dim))
         return _score_flat(self._process, y2, self._t).reshape(y.shape)
 

@@ -7,6 +7,7 @@ import numpy as np
 from . import _forward
 from ._backend import (array_module, cupy, device_points, device_times, is_cupy_array, is_dask,
                        is_device, require_host, storage)
+from ._closed_form import closed_form_score, prepared_ratio
 from ._dask import map_points, map_rows
 from ._laws import TransitionLaw, _device_score, _score_flat, device_closed_form_score
 from ._schedule import Clock
@@ -89,6 +90,8 @@ class JumpDiffusion:
         self._m_int = integer_m(m)
         self._m = float(self._m_int) if self._m_int else m
         self._wtables = {}  # route "renewal": W-law tables by clock time (see _laws.wlaw_table)
+        self._ratio = None  # route "closed-form": the prepared Bessel ratio (_prepared_ratio)
+        self._ratio_device = {}  # ... and its copies by CUDA device
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -222,7 +225,7 @@ class JumpDiffusion:
             return map_points(self.score, y, t, name="y")
         if is_device(y, t):
             return _device_score(self, y, t)
-        y = as_points(y, self._dim)
+        y = as_points(y, self._dim, finite=False)  # checked in the score's pass (_score_flat)
         batch = y.shape[:-1]
         if np.ndim(t) == 0:  # shared time: the kernels' fast path takes a (1,) array
             tt = np.array([self.clock(check_time(t))])
@@ -230,6 +233,28 @@ class JumpDiffusion:
             tt = np.ascontiguousarray(self.clock(as_times(t, batch)).reshape(-1))
         y2 = np.ascontiguousarray(y.reshape(-1, self._dim))
         return _score_flat(self, y2, tt).reshape(y.shape)
+
+    def _score_combine(self, x, t, a, c):
+        """``a x + c S(x, t)`` for states x (n, D), float64 C-contiguous on the CPU, and a
+        scalar process time t, in the score kernel's one pass (closed-form route): bit for
+        bit ``score`` followed by the reverse step's combine. None where that pass cannot
+        be used (another route, non-finite x or scores: the caller's two-step path then
+        gives the result or the error)."""
+        if self.route != "closed-form" or type(x) is not np.ndarray or x.ndim != 2 \
+                or x.dtype != np.float64 or not x.flags.c_contiguous or x.shape[0] == 0:
+            return None
+        out = np.empty_like(x)
+        bad = closed_form_score(x, np.array([self.clock(check_time(t))]), self._theta,
+                                self._jump_rate, self.b, self._m_int, out,
+                                self._prepared_ratio(), combine=(a, c))
+        return None if bad else out
+
+    def _prepared_ratio(self):
+        """The closed form's prepared Bessel ratio (``levyscore/_ratio_table.py``), built on
+        first use: it depends on D and m only, so every time and every score call share it."""
+        if self._ratio is None:
+            self._ratio = prepared_ratio(self._dim, self._m_int, self.b)
+        return self._ratio
 
     # -- exact simulation (MATH.md section 1) ----------------------------------------------------
     def _params(self):

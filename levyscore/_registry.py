@@ -353,13 +353,14 @@ KERNELS = (
     KernelInfo(
         "bessel_k_ratio", "_bessel.bessel_k_ratio",
         ("bessel_k_ratio", "base_ratio", "temme_gammas", "base_temme", "cf2_ratio",
-         "k1k0_chebyshev"),
+         "k1k0_chebyshev", "debye_sums"),
         "bessel.cuh", "special.cu", ("f64", "f32"), _a("n:i64 nu:T* x:T* out:T*!"),
         {"nu": _NU, "x": _X},
         device_eps=32.0,
         note=("Temme's series (sin, sinh, cosh, exp, log: <= 2 ulps each in libdevice) loses "
               "up to e^{2x} ~ 7 times its input error to cancellation for x <= 1; the "
-              "recurrence is IEEE and stable (it damps a base difference)"),
+              "recurrence is IEEE and stable (it damps a base difference); nu >= 24: the "
+              "Debye expansion, one hypot and IEEE operations"),
     ),
     KernelInfo(
         "log_bessel_k", "_bessel.log_bessel_k", ("log_bessel_k",), "bessel.cuh", "special.cu",
@@ -371,7 +372,7 @@ KERNELS = (
     ),
     KernelInfo(
         "log_bessel_k_and_ratio", "_bessel.log_bessel_k_and_ratio",
-        ("log_bessel_k_and_ratio", "base", "base_cf2"),
+        ("log_bessel_k_and_ratio", "base", "base_cf2", "debye_nu_eta"),
         "bessel.cuh", "special.cu", ("f64", "f32"),
         _a("n:i64 nu:T* x:T* logk_out:T*! ratio_out:T*!"),
         {"nu": _NU, "x": _X},
@@ -397,7 +398,9 @@ KERNELS = (
         note="integer logic on exact halves: exact on every backend",
     ),
     KernelInfo(
-        "h_linear", "_closed_form._h_linear", ("h_linear",), "closed_form.cuh",
+        "h_linear", "_closed_form._h_linear", ("h_linear", "h_linear_ratio", "h_linear_window",
+                                                "h_one"),
+        "closed_form.cuh",
         "closed_form.cu", ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 atom:f64* lw:f64* per_row:i64 h_out:T*!"),
         {"r": _RADIUS, "dim": _DIM, "lam": _LAM, "b": _B, "m": _M, "t": _TIME,
@@ -418,7 +421,7 @@ KERNELS = (
         twin_name="_closed_form.point_closed_form_kernel",
     ),
     KernelInfo(
-        "h_fast", "_closed_form._h_fast", ("h_fast", "h_limit"), "closed_form.cuh",
+        "h_fast", "_closed_form._h_fast", ("h_fast", "h_limit", "h_prepared", "h_given"), "closed_form.cuh",
         "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
@@ -429,10 +432,12 @@ KERNELS = (
     ),
     KernelInfo(
         "closed_form_score", "_closed_form.closed_form_score",
-        ("rescaled_norm", "score_row_near_origin"), "closed_form.cuh", "closed_form.cu",
+        ("rescaled_norm", "score_row_near_origin", "row_not_finite", "ratio_lookup",
+         "double_bits", "score_row"), "closed_form.cuh", "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 y:T* lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
-           "per_row:i64 out:T*!"),
+           "per_row:i64 ratio_coef:f64* has_ratio:i64 a:f64 c:f64 combine:i64 out:T*! "
+           "bad_out:i64*!"),
         {"y": Domain(-30.0, 30.0), "dim": Domain(1, 16, "int", special=(1, 2, 3)),
          "lam": _LAM, "b": _B, "m": _M, "t": _TIME, "theta": _THETA},
         device_eps=4096.0, note=_CF_TOL + "; |y| is summed in the same order",

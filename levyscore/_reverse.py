@@ -244,6 +244,10 @@ class _Solver:
         if not callable(score):
             raise ValueError("score must be a callable score(x, t)")
         self.score = score
+        # the process's own score (its bound method): the exponential steps of the ODE fuse
+        # it with their combine (JumpDiffusion._score_combine; the same bits, one pass)
+        self._own_score = (getattr(score, "__self__", None) is process
+                           and getattr(score, "__func__", None) is JumpDiffusion.score)
         self.eta = check_real("eta", eta, nonnegative=True)
         if self.ode_only and self.eta != 0.0:
             raise ValueError(f"eta must be 0 for {type(self).__name__}, a probability-flow ODE solver")
@@ -304,6 +308,10 @@ class ExpEuler(_Solver):
         h, th = self._growth_step(t0, t1)
         e = math.exp(th)
         c = (1.0 + self.eta) * math.expm1(th) / theta
+        if self._own_score and not self.stochastic:
+            fused = self.process._score_combine(x, t0, e, c)
+            if fused is not None:
+                return fused, state + 1
         s = self._score(x, t0, state)
         if self.stochastic:  # the noise drawn in the combine's pass (ReverseNoise.step)
             return rng.step(state, e, x, c, s, h, growth=True), state + 1

@@ -84,8 +84,9 @@ def _in_memory(value, name):
     return np.asarray(value)
 
 
-def as_points(y, dim, name="y"):
-    """Convert ``y`` to a float64 array of shape (..., dim) with finite entries."""
+def as_points(y, dim, name="y", finite=True):
+    """Convert ``y`` to a float64 array of shape (..., dim) with finite entries
+    (``finite=False``: the caller checks finiteness itself, in its own pass over y)."""
     arr = _in_memory(y, name)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
@@ -94,9 +95,15 @@ def as_points(y, dim, name="y"):
         raise ValueError(
             f"{name} must have shape (..., {dim}) (last axis = process dimension), got shape {arr.shape}"
         )
+    if finite:
+        check_finite_points(arr, name)
+    return arr
+
+
+def check_finite_points(arr, name="y"):
+    """Raise ``ValueError`` unless every entry of ``arr`` is finite."""
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return arr
 
 
 def as_radii(r, name="r"):

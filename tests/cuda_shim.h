@@ -18,4 +18,11 @@ struct ls_emu_dim3 {
 
 static ls_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
+// The emulated threads run one after another, so an atomic add is a plain one.
+static inline unsigned long long atomicAdd(unsigned long long* address, unsigned long long val) {
+    unsigned long long old = *address;
+    *address = old + val;
+    return old;
+}
+
 #endif  // LEVYSCORE_TESTS_CUDA_SHIM_H

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+from levyscore import _bessel
 from levyscore._bessel import NU_MAX, bessel_k_ratio, log_bessel_k, log_bessel_k_and_ratio
 
 EPS = float(np.finfo(np.float64).eps)
@@ -202,15 +203,17 @@ def test_order_one_half_exact():
         assert abs(lk - lk_cf) <= 4 * EPS * max(1.0, abs(lk_cf)), (x, lk, lk_cf)
 
 
-@pytest.mark.parametrize("x", [1e-10, 1e-200])
-@pytest.mark.parametrize("nu", [2.0, 3.5, 7.0, 31.5, 127.0, 1535.0, 2047.5, 2048.0])
+@pytest.mark.parametrize("x", [1e-10, 1e-200, 1e-300])
+@pytest.mark.parametrize("nu", [2.0, 3.5, 7.0, 20.5, 31.5, 127.0, 1535.0, 2047.5, 2048.0])
 def test_small_x_asymptotics(nu, x):
     """K_nu(x) = Gamma(nu)/2 (2/x)^nu (1 + O(x^2 / (4(nu - 1)))), a relative
     correction < 1e-20 for nu >= 2, x <= 1e-10, and K_{nu+1}/K_nu = 2nu/x
     (1 + O(x^2)).  Reference formula in 40-digit mpmath; log K within
     LOGK_GUARD * |log K|, ratio within 4 eps (2nu/x and 1/r: a few roundings).
-    x = 1e-200 (outside the verified domain) exercises the rescaling of the
-    product when each ratio is ~1e203."""
+    x = 1e-200 and 1e-300 (outside the verified domain) exercise the rescaling of
+    the product when each ratio is ~1e203 or ~1e303 (for nu < 24; the product
+    overflowed, and the rescaling loop never ended, before it was scaled ahead of
+    each multiplication), and the Debye path for nu >= 24 (nu / x ~ 1e303)."""
     with mp.workdps(40):
         lk_ref = mp.loggamma(nu) - mp.log(2) + nu * mp.log(2 / mp.mpf(x))
         r_ref = 2 * mp.mpf(nu) / mp.mpf(x)
@@ -242,11 +245,12 @@ def test_large_x_hankel_ratio(nu):
 
 # --- structure and special inputs ---------------------------------------------
 
-@pytest.mark.parametrize("nu", [0.0, 0.3, 0.5, 1.0, 2.75, 100.3, 2048.0])
+@pytest.mark.parametrize("nu", [0.0, 0.3, 0.5, 1.0, 2.75, 23.99, 24.0, 100.3, 2048.0, 1e5])
 @pytest.mark.parametrize("x", [1e-10, 0.5, 1.0, 1.5, 2.0, 2.5, 30.0, 1e4])
 def test_one_pass_equals_separate(nu, x):
     """The one-pass kernel and the two single kernels share all the code paths
-    (CF2's h is frozen at the same step), so they agree bit for bit."""
+    (CF2's h is frozen at the same step; the Debye ratio is the same expression
+    of the same sums), so they agree bit for bit."""
     lk, r = log_bessel_k_and_ratio(nu, x)
     assert lk == log_bessel_k(nu, x)
     assert r == bessel_k_ratio(nu, x)
@@ -301,3 +305,150 @@ def test_integer_order_fast_path_dense(nu):
         ref = mp.besselk(nu + 1, x) / mp.besselk(nu, x)
         worst = max(worst, abs(float((bessel_k_ratio(nu, x) - ref) / ref)))
     assert worst <= RATIO_GUARD, worst
+
+
+# --- large orders: the Debye expansion, nu >= _NU_DEBYE (DLMF 10.41) -----------------
+
+# Contract of the Debye path, tighter than CONTRACT and the guards above (which it must
+# also meet).  Measured when written (module docstring): ratio 1.5 eps, log K 9.3 eps per
+# max(1, |log K|), the worst at the zero of log K for nu > 1000.
+DEBYE_RATIO_TOL = 4 * EPS
+DEBYE_LOGK_TOL = 25 * EPS
+
+
+def _load_debye_script():
+    path = os.path.join(os.path.dirname(HERE), "levyscore", "_precompute", "bessel_debye.py")
+    spec = importlib.util.spec_from_file_location("bessel_debye", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def debye_reference():
+    with np.load(os.path.join(REF_DIR, "bessel_debye_reference.npz")) as f:
+        return {k: f[k] for k in f.files}
+
+
+@pytest.mark.parametrize("fn", [log_bessel_k_and_ratio, _both_separately],
+                         ids=["one_pass", "separate"])
+def test_debye_reference(debye_reference, fn):
+    """~2100 points of the Debye region against 60-digit mpmath
+    (tests/reference/make_bessel_debye_reference.py): nu in [24, 2048] (and 40 points up
+    to NU_MAX), x in [1e-10, 1e4], dense at the zero of log K and just above the switch."""
+    ref = debye_reference
+    assert ref["nu"].size >= 2000
+    assert ref["nu"].min() == _bessel._NU_DEBYE and ref["nu"].max() > 5e4
+    assert ref["x"].min() == 1e-10 and ref["x"].max() == 1e4
+    el, er = _errors(ref["nu"], ref["x"], ref["logk_hi"], ref["logk_lo"],
+                     ref["ratio_hi"], ref["ratio_lo"], fn)
+    assert np.all(np.isfinite(el)) and np.all(np.isfinite(er))
+    assert er.max() <= DEBYE_RATIO_TOL, "ratio: " + _worst(er, ref)
+    assert el.max() <= DEBYE_LOGK_TOL, "log K: " + _worst(el, ref)
+
+
+def test_debye_reference_zero_of_log_k(debye_reference):
+    """At the zero of log K (x ~ 0.6627 nu) -nu eta and -log(hypot(nu, x))/2 (~4 each)
+    cancel: the contract is 25 eps absolute there; the recurrence that the Debye path
+    replaced measured up to 30 eps, the direct h - nu asinh(nu/x) ~nu eps (2000 eps)."""
+    ref = debye_reference
+    sel = ref["kind"] == 2
+    assert sel.sum() >= 300
+    lk_hi = ref["logk_hi"][sel]
+    assert np.abs(lk_hi).max() < 1.0 and ref["nu"][sel].max() > 2000.0
+    el, er = _errors(ref["nu"][sel], ref["x"][sel], lk_hi, ref["logk_lo"][sel],
+                     ref["ratio_hi"][sel], ref["ratio_lo"][sel], log_bessel_k_and_ratio)
+    sub = {"nu": ref["nu"][sel], "x": ref["x"][sel]}
+    assert el.max() <= DEBYE_LOGK_TOL, "log K at its zero (absolute): " + _worst(el, sub)
+    assert er.max() <= DEBYE_RATIO_TOL, "ratio at the zero of log K: " + _worst(er, sub)
+
+
+def test_debye_nu_eta_has_no_cancellation():
+    """nu eta(x/nu) (_debye_nu_eta) carries a small RELATIVE error for every z = x/nu,
+    also where eta vanishes (z = z0 = 0.66274...), where the direct h - nu asinh(nu/x) is a
+    difference of two ~1.2 nu terms.  Against 40-digit mpmath: <= 4 eps relative (measured
+    2.7 eps over 20000 points near z0 when written)."""
+    rng = np.random.default_rng(7)
+    n = 1500
+    nus = np.exp(rng.uniform(math.log(24.0), math.log(NU_MAX), n))
+    nus[::3] = np.round(nus[::3])
+    zs = np.where(np.arange(n) % 2 == 0, _bessel._Z0_HI * (1 + rng.uniform(-1e-3, 1e-3, n)),
+                  10.0 ** rng.uniform(-12, 4, n))
+    worst, where = 0.0, None
+    with mp.workdps(40):
+        for nu, z in zip(nus.tolist(), zs.tolist()):
+            x = nu * z
+            got = _bessel._debye_nu_eta(nu, x, math.hypot(nu, x))
+            nu_m, x_m = mp.mpf(nu), mp.mpf(x)
+            want = mp.hypot(nu_m, x_m) - nu_m * mp.asinh(nu_m / x_m)
+            err = float(abs(got / want - 1))
+            if err > worst:
+                worst, where = err, (nu, x)
+    assert worst <= 4 * EPS, "%.2f eps at nu, x = %r" % (worst / EPS, where)
+
+
+def test_debye_constants_match_their_generator():
+    """The tables of _bessel.py are the exact rational coefficients of u_k, v_k (DLMF
+    10.41.10-11) rounded once; z0 is the zero of eta to double-double accuracy; the split
+    of z0_hi is exact; the thresholds bound the first omitted term by 2^-56 (checked on a
+    float grid of p)."""
+    gen = _load_debye_script()
+    terms = _bessel._DEBYE_TERMS
+    u, v = gen.debye_polynomials(terms + 1)
+    for k in range(terms):
+        want_u = [float(c) for c in gen.in_t(u[k], k)] + [0.0] * (terms - 1 - k)
+        want_v = [float(c) for c in gen.in_t(v[k], k)] + [0.0] * (terms - 1 - k)
+        assert _bessel._DEBYE_U[k].tolist() == want_u, k
+        assert _bessel._DEBYE_V[k].tolist() == want_v, k
+    omit = _bessel._DEBYE_NU_OMIT
+    assert omit.size == terms + 1 and omit[terms] <= _bessel._NU_DEBYE
+    assert np.all(np.diff(omit[1:]) <= 0)
+    p = np.linspace(0.0, 1.0, 20001)
+    for k in range(1, terms + 1):
+        bound = max(np.abs(np.polyval([float(c) for c in u[k][::-1]], p)).max(),
+                    np.abs(np.polyval([float(c) for c in v[k][::-1]], p)).max())
+        assert bound / omit[k] ** k <= 2.0 ** -56 * (1 + 1e-6), k
+    with mp.workdps(50):
+        z0 = mp.mpf(_bessel._Z0_HI) + mp.mpf(_bessel._Z0_LO)
+        assert abs(mp.sqrt(1 + z0 * z0) - mp.asinh(1 / z0)) < mp.mpf(10) ** -31
+        assert _bessel._S0 == float(mp.sqrt(1 + z0 * z0))
+    hh, hl = _bessel._Z0_HH, _bessel._Z0_HL
+    assert hh + hl == _bessel._Z0_HI and (hh, hl) == gen.split26(_bessel._Z0_HI)
+    for half in (hh, hl):
+        m, _ = math.frexp(half)
+        assert (m * 2.0 ** 26).is_integer()
+
+
+@pytest.mark.parametrize("nu", [24.0, 100.3, 2048.0, 1e5])
+@pytest.mark.parametrize("x", [1e12, 1e100, 1e300])
+def test_debye_huge_x(nu, x):
+    """x >> nu^2: Hankel's expansion (as in test_large_x_hankel_ratio, in 40-digit
+    mpmath; its terms fall by >= 1e2 per step).  The Debye path must neither overflow
+    (z^2, x * z) nor lose the ratio's 1 + (2 nu + 1) / (2x)."""
+    with mp.workdps(40):
+        xm = mp.mpf(x)
+
+        def hankel(v):
+            total, term, k = mp.mpf(1), mp.mpf(1), 0
+            while abs(term) > mp.mpf(10) ** -40:
+                k += 1
+                term *= (4 * mp.mpf(v) ** 2 - (2 * k - 1) ** 2) / (k * 8 * xm)
+                total += term
+            return total
+
+        lk_ref = 0.5 * mp.log(mp.pi / (2 * xm)) - xm + mp.log(hankel(nu))
+        r_ref = hankel(mp.mpf(nu) + 1) / hankel(nu)
+        lk, r = log_bessel_k_and_ratio(nu, x)
+        assert abs(lk - lk_ref) <= DEBYE_LOGK_TOL * abs(lk_ref), (lk, lk_ref)
+        assert abs(r / r_ref - 1) <= DEBYE_RATIO_TOL, (r, r_ref)
+
+
+def test_debye_switch_is_continuous():
+    """Just below and at the switch (recurrence | Debye) the two methods agree to within
+    their accuracies, across the whole range of x."""
+    below = math.nextafter(_bessel._NU_DEBYE, 0.0)
+    for x in np.logspace(-10, 4, 57).tolist() + [15.9, 16.0, 16.1]:
+        lk0, r0 = log_bessel_k_and_ratio(below, x)
+        lk1, r1 = log_bessel_k_and_ratio(_bessel._NU_DEBYE, x)
+        assert abs(lk1 - lk0) <= (LOGK_GUARD + DEBYE_LOGK_TOL) * max(1.0, abs(lk0)), x
+        assert abs(r1 / r0 - 1) <= RATIO_GUARD + DEBYE_RATIO_TOL, x

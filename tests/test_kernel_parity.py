@@ -31,7 +31,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from levyscore import _closed_form, _forward, _gpu, _philox, _registry
+from levyscore import _closed_form, _forward, _gpu, _philox, _ratio_table, _registry
 from levyscore._registry import KERNELS
 
 MASK32 = 0xFFFFFFFF
@@ -373,12 +373,27 @@ def case_score(info, rng, dtype):
         y[2] = 1e-200 * y[2]
         y[3] = 1e200 * y[3]
         y[4] = 1e300 * y[4]
+    if dtype == "f64":
+        y[5, 0] = math.nan  # counted in bad_out, as an overflowing score
+        y[6, -1] = -math.inf
+        y[7] = 1e150 * y[7] / np.linalg.norm(y[7])
+    # the prepared Bessel ratio (levyscore/_ratio_table.py) or, one case in four, the exact one
+    has_ratio = int(rng.random() < 0.75)
+    ratio = _closed_form.prepared_ratio(dim, m, b) if has_ratio else None
+    # one case in three: a y + c S, the reverse step's combine in the same pass
+    combine = (float(rng.uniform(0.5, 2.0)), float(rng.uniform(-1.0, 1.0))) \
+        if rng.random() < 1 / 3 else None
     want = np.empty_like(y)
-    info.cpu(y, t, theta, lam, b, m, want)  # the CPU path: its own tables from t
-    scalars = dict(n=n, dim=dim, lam=lam, b=b, m=m, per_row=per_row)
-    arrays = {"y": y, "latom": latom, "atom": atom, "lw": lw}
-    case = from_twin(info, n, scalars, arrays, {"out": (n, dim)})
+    # the CPU path: its own tables from t
+    bad = info.cpu(y, t, theta, lam, b, m, want, ratio, combine)
+    a, c = combine if combine is not None else (0.0, 0.0)
+    scalars = dict(n=n, dim=dim, lam=lam, b=b, m=m, per_row=per_row, has_ratio=has_ratio,
+                   a=a, c=c, combine=int(combine is not None))
+    arrays = {"y": y, "latom": latom, "atom": atom, "lw": lw,
+              "ratio_coef": ratio if has_ratio else np.zeros(1)}
+    case = from_twin(info, n, scalars, arrays, {"out": (n, dim), "bad_out": (1,)})
     assert_bits(case.expected["out"], want, f"twin {info.twin_name}.out")
+    assert int(case.expected["bad_out"][0]) == bad
     return [case]
 
 
@@ -690,7 +705,7 @@ _TWIN = re.compile(r"//\s*Numba twin:\s*([\w.]*\w)[^\n]*\n(?://[^\n]*\n)*"
                    r"(?:template\s*<[^>]*>\s*)?LS_HD\s+inline\s+[\w\s*]+?\b(\w+)\s*\(")
 _HD_FUNC = re.compile(r"LS_HD\s+inline\s+[\w\s*]+?\b(\w+)\s*\(")
 # LS_HD helpers that mirror Numba built-ins, not levyscore functions
-HELPERS = {"ls_inf", "ls_nan", "ipow", "to_int", "sample_words", "table_row", "py_max",
+HELPERS = {"ls_inf", "ls_nan", "ipow", "to_int", "sample_words", "table_row", "count_one", "py_max",
            "py_min", "py_max_i", "py_min_i"}
 
 
@@ -780,9 +795,16 @@ def test_bessel_tables_match_numba_bit_for_bit():
     from levyscore import _bessel
 
     text = (_gpu.kernels_dir() / "bessel.cuh").read_text()
-    for name, want in (("RGAM_COEFFS", _bessel._RGAM_COEFFS), ("K1K0_CHEB", _bessel._K1K0_CHEB)):
+    for name, want in (("RGAM_COEFFS", _bessel._RGAM_COEFFS), ("K1K0_CHEB", _bessel._K1K0_CHEB),
+                       ("DEBYE_U", _bessel._DEBYE_U), ("DEBYE_V", _bessel._DEBYE_V),
+                       ("DEBYE_NU_OMIT", _bessel._DEBYE_NU_OMIT)):
         got = _table(text, name)
         assert_bits(got, np.asarray(want, dtype=np.float64).ravel(), name)
+    terms = _bessel._DEBYE_TERMS
+    assert int(re.search(r"int DEBYE_TERMS = (\d+);", text).group(1)) == terms
+    assert re.search(rf"DEBYE_U\[{terms}\]\[{terms}\]", text)
+    assert re.search(rf"DEBYE_V\[{terms}\]\[{terms}\]", text)
+    assert re.search(rf"DEBYE_NU_OMIT\[{terms + 1}\]", text)
 
 
 def test_ziggurat_tables_match_numba_bit_for_bit():
@@ -809,8 +831,13 @@ def test_scalar_constants_match_numba():
         "SCALE_INV": _bessel._SCALE_INV, "X_SWITCH": _bessel._X_SWITCH,
         "X_SWITCH_LOG": _bessel._X_SWITCH_LOG, "K1K0_LO": _bessel._K1K0_LO,
         "K1K0_HI": _bessel._K1K0_HI, "NU_MAX": _bessel.NU_MAX,
+        "NU_DEBYE": _bessel._NU_DEBYE, "Z0_HI": _bessel._Z0_HI, "Z0_LO": _bessel._Z0_LO,
+        "DEBYE_LOGK_MAX": _bessel._DEBYE_LOGK_MAX,
+        "Z0_HH": _bessel._Z0_HH, "Z0_HL": _bessel._Z0_HL, "S0": _bessel._S0,
+        "SPLIT": _bessel._SPLIT,
         "LOG2PI": _closed_form._LOG2PI, "LOG2": _closed_form._LOG2,
         "DAMPING_FLOOR": _forward._DAMPING_FLOOR, "ZIG_R": _ziggurat.ZIG_R,
+        "RT_TSCALE": _ratio_table.RT_TSCALE,
     }
     assert set(consts) == set(numba_values)
     for name, value in numba_values.items():

@@ -265,8 +265,9 @@ class BesselTarget:
             x, flat = _flat_points(x, dim)
             out = np.empty_like(flat)
             if flat.shape[0]:
-                bessel_mixture_score(flat, lam, b, m, lw, -math.inf, out)
-                if not np.isfinite(out).all():
+                # the process's prepared Bessel ratio: the same window (D, m)
+                if bessel_mixture_score(flat, lam, b, m, lw, -math.inf, out,
+                                        proc._prepared_ratio()):
                     row = int(np.argmin(np.isfinite(out).all(axis=1)))
                     raise ValueError(f"x is too far out: the closed-form score is not finite at "
                                      f"row {row} (|x| = "
