@@ -247,6 +247,57 @@ LS_TABLE double DEBYE_NU_OMIT[15] = {
     0.0, 1.1793192109828694e+16, 50644020.4375, 110473.0625, 6173.75, 1094.625, 377.875, 174.0625,
     102.625, 67.1875, 49.5625, 38.3125, 31.625, 26.75, 23.5625,
 };
+// Double-double log(k/64), k = LOG_K0 .. 91, for dd_log (levyscore/_precompute/bessel_dd_log.py):
+// the values of levyscore._bessel's _LOG_TABLE, also checked bit for bit.
+LS_TABLE double LOG_TABLE[47][2] = {
+    {-0.3522205935893521, -5.7233316949182485e-18,},
+    {-0.33024168687057687, 1.0828321637483858e-17,},
+    {-0.3087354816496133, 1.6199186085148102e-17,},
+    {-0.2876820724517809, -2.607160616442564e-17,},
+    {-0.26706278524904525, 7.32891532732017e-18,},
+    {-0.24686007793152578, -1.361743371748368e-17,},
+    {-0.22705745063534608, -9.551415762738488e-18,},
+    {-0.2076393647782445, -1.2053243216686129e-17,},
+    {-0.18859116980755003, 7.432164219196925e-18,},
+    {-0.16989903679539747, 4.868008764439071e-19,},
+    {-0.15154989812720093, -5.1669593684615594e-18,},
+    {-0.13353139262452263, 3.664457663660085e-18,},
+    {-0.1158318155251217, -4.338484369808096e-18,},
+    {-0.09844007281325252, 4.439009633675136e-18,},
+    {-0.0813456394539524, -5.07707635593117e-18,},
+    {-0.06453852113757118, 6.470486661692933e-18,},
+    {-0.048009219186360606, -1.4390903347292205e-18,},
+    {-0.0317486983145803, -3.0382263084680858e-18,},
+    {-0.015748356968139168, -1.0021578630528974e-18,},
+    {0.0, 0.0,},
+    {0.015504186535965254, -3.278321022892429e-19,},
+    {0.030771658666753687, 1.0431732029005968e-18,},
+    {0.0458095360312942, 1.902959866474257e-18,},
+    {0.06062462181643484, 2.6424025938726934e-18,},
+    {0.07522342123758753, -5.930604196293241e-18,},
+    {0.08961215868968714, -5.4268129336647135e-18,},
+    {0.10379679368164356, 5.47772415726659e-18,},
+    {0.11778303565638346, -1.1971685747593677e-18,},
+    {0.13157635778871926, 1.1123000879729588e-17,},
+    {0.1451820098444979, 8.242418783022475e-18,},
+    {0.15860503017663857, 1.1257003872182592e-17,},
+    {0.17185025692665923, -6.0224538210113705e-18,},
+    {0.184922338494012, 3.0236614153574064e-18,},
+    {0.19782574332991987, 1.2821194372980142e-17,},
+    {0.21056476910734964, -4.249405314729895e-18,},
+    {0.22314355131420976, -9.091270597324799e-18,},
+    {0.2355660713127669, -2.3943371495187355e-18,},
+    {0.24783616390458127, -1.2432209578702523e-17,},
+    {0.25995752443692605, 2.069806938978935e-17,},
+    {0.27193371548364176, 7.83319637697442e-19,},
+    {0.2837681731306446, -2.032665581126656e-17,},
+    {0.2954642128938359, -2.16461086040599e-17,},
+    {0.3070250352949119, -1.2319916200101964e-17,},
+    {0.3184537311185346, 2.7114779367326236e-17,},
+    {0.329753286372468, 2.122020616196946e-18,},
+    {0.3409265869705932, 1.7467136443544747e-17,},
+    {0.3519764231571782, -1.2953893030191963e-17,},
+};
 
 static constexpr int N_RGAM = 23;                     // len(RGAM_COEFFS)
 static constexpr int K1K0_ROWS = 6;
@@ -269,15 +320,25 @@ static constexpr double K1K0_HI = 16.0;
 static constexpr double NU_MAX = 1.0e5;      // largest |nu| accepted; beyond it: nan
 static constexpr int DEBYE_TERMS = 14;
 static constexpr double NU_DEBYE = 24.0;  // Debye path for nu >= NU_DEBYE
-static constexpr double DEBYE_LOGK_MAX = 64.0;  // log K by Debye where |nu eta| <= this
-// z0, the zero of eta(z) = sqrt(1 + z^2) - asinh(1/z): Z0_HI + Z0_LO; Z0_HI = Z0_HH + Z0_HL
-// (26-bit halves, Dekker); S0 = sqrt(1 + z0^2)
-static constexpr double Z0_HI = 0.6627434193491816;
-static constexpr double Z0_LO = 8.155323790501267e-18;
-static constexpr double Z0_HH = 0.6627434194087982;
-static constexpr double Z0_HL = -5.961664495401919e-11;
+// S0 = sqrt(1 + z0^2), z0 the zero of eta(z) = sqrt(1 + z^2) - asinh(1/z)
 static constexpr double S0 = 1.1996786402577337;
 static constexpr double SPLIT = 134217729.0;  // 2**27 + 1, Veltkamp's splitting constant
+// Double-double constants of the Debye log K (levyscore/_precompute/bessel_dd_log.py): the
+// series of 2 atanh(u) after its first term, the low parts of 0.5 log(pi/2) and S0, and
+// K0 = (1 + s0) / z0 = e^{s0} as a double-double.
+static constexpr int LOG_K0 = 45;
+static constexpr double LOG_C3 = 0.6666666666666666;
+static constexpr double LOG_C5 = 0.4;
+static constexpr double LOG_C7 = 0.2857142857142857;
+static constexpr double LOG_C9 = 0.2222222222222222;
+static constexpr double HALF_LOG_PI_2_LO = -6.4622584878775846e-18;
+static constexpr double S0_LO = 9.232436427676682e-17;
+static constexpr double K0_HI = 3.3190501422372973;
+static constexpr double K0_LO = -1.2605005345948428e-16;
+static constexpr double X_HUGE = 3.273390607896142e+150;  // 2**500: log K by h = nu eta = x above
+static constexpr double X_TINY = 1.1830521861667747e-271;  // 2**-900: x scaled by 2**200 below
+static constexpr double TINY_SCALE = 1.6069380442589903e+60;  // 2**200
+static constexpr double TINY_EXP = 200.0;
 
 // Numba twin: levyscore._bessel._temme_gammas (gamma_1, gamma_2 of Temme's series).
 LS_HD inline void temme_gammas(double mu, double* gam1, double* gam2) {
@@ -512,19 +573,122 @@ LS_HD inline void debye_sums(double nu, double h, double* su_out, double* sv_out
     *sv_out = sv;
 }
 
-// Numba twin: levyscore._bessel._debye_nu_eta: nu * eta(x / nu) without cancellation,
-// eta(z) = r + asinh(r / (z z0)), r = (z - z0)(z + z0) / (s + s0); nu (z - z0) = x - nu z0
-// with nu * Z0_HI exact by Dekker's product (no fma).
-LS_HD inline double debye_nu_eta(double nu, double x, double h) {
-    double c = SPLIT * nu;
-    double nh = c - (c - nu);
-    double nl = nu - nh;
-    double ph = nu * Z0_HI;
-    double pl = (((nh * Z0_HH - ph) + nh * Z0_HL) + nl * Z0_HH) + nl * Z0_HL;
-    double d = (x - ph) - (pl + nu * Z0_LO);     // nu (z - z0)
-    double nr = d * ((x + ph) / (h + nu * S0));  // nu r
-    double q = nr / (x * Z0_HI);                 // r / (z z0)
-    return nr + nu * asinh(q);
+// Numba twin: levyscore._bessel._dd_two_sum: Knuth's two-sum, s + e = a + b exactly.
+LS_HD inline void dd_two_sum(double a, double b, double* s_out, double* e_out) {
+    double s = a + b;
+    double bb = s - a;
+    *e_out = (a - (s - bb)) + (b - bb);
+    *s_out = s;
+}
+
+// Numba twin: levyscore._bessel._dd_fast_sum: Dekker's fast two-sum, |a| >= |b| (or a = 0).
+LS_HD inline void dd_fast_sum(double a, double b, double* s_out, double* e_out) {
+    double s = a + b;
+    *e_out = b - (s - a);
+    *s_out = s;
+}
+
+// Numba twin: levyscore._bessel._dd_two_prod: Dekker's product, Veltkamp's split (no fma):
+// p + e = a b exactly.
+LS_HD inline void dd_two_prod(double a, double b, double* p_out, double* e_out) {
+    double p = a * b;
+    double c = SPLIT * a;
+    double ah = c - (c - a);
+    double al = a - ah;
+    c = SPLIT * b;
+    double bh = c - (c - b);
+    double bl = b - bh;
+    *e_out = (((ah * bh - p) + ah * bl) + al * bh) + al * bl;
+    *p_out = p;
+}
+
+// Numba twin: levyscore._bessel._dd_add: (ah + al) + (bh + bl) in double-double ("sloppy").
+LS_HD inline void dd_add(double ah, double al, double bh, double bl, double* h_out,
+                         double* l_out) {
+    double s, e;
+    dd_two_sum(ah, bh, &s, &e);
+    e = e + (al + bl);
+    dd_fast_sum(s, e, h_out, l_out);
+}
+
+// Numba twin: levyscore._bessel._dd_div: (ah + al) / (bh + bl) in double-double.
+LS_HD inline void dd_div(double ah, double al, double bh, double bl, double* h_out,
+                         double* l_out) {
+    double inv = 1.0 / bh;
+    double q = ah * inv;
+    double p, e;
+    dd_two_prod(q, bh, &p, &e);
+    double r = ((((ah - p) - e) + al) - q * bl) * inv;  // ah - p exact (Sterbenz)
+    dd_fast_sum(q, r, h_out, l_out);
+}
+
+// Numba twin: levyscore._bessel._dd_log: log(ah + al) in double-double, ah > 0 normal:
+// 2^e m, m in [sqrt(1/2), sqrt(2)), c = k/64 (LOG_TABLE), 2 atanh((m - c) / (m + c)).
+LS_HD inline void dd_log(double ah, double al, double* h_out, double* l_out) {
+    int ex;
+    double fm = frexp(ah, &ex);
+    if (fm < SQRT_HALF) {
+        fm = 2.0 * fm;
+        ex -= 1;
+    }
+    double ml = al * (fm / ah);  // fm / ah = 2^-e exactly
+    ls_i64 k = to_int(fm * 64.0 + 0.5);
+    double c = (double)k / 64.0;
+    double nh, nl, dh, dl, uh, ul;
+    dd_two_sum(fm - c, ml, &nh, &nl);  // fm - c exact (Sterbenz)
+    dd_add(fm, ml, c, 0.0, &dh, &dl);
+    dd_div(nh, nl, dh, dl, &uh, &ul);
+    double u2 = uh * uh;
+    double tail = uh * u2 * (LOG_C3 + u2 * (LOG_C5 + u2 * (LOG_C7 + u2 * LOG_C9)));
+    ls_i64 j = k - LOG_K0;
+    double lh, ll;
+    dd_add(LOG_TABLE[j][0], LOG_TABLE[j][1], 2.0 * uh, 2.0 * ul + tail, &lh, &ll);
+    double fe = (double)ex;
+    dd_add(fe * LN2_HI, fe * LN2_LO, lh, ll, h_out, l_out);  // fe * LN2_HI exact
+}
+
+// Numba twin: levyscore._bessel._debye_nu_eta: nu * eta(x / nu) as a double-double,
+// (h - nu s0) + nu log(K0 x / (nu + h)), hh + hl = hypot(nu, x), x <= X_HUGE.
+LS_HD inline void debye_nu_eta(double nu, double x, double hh, double hl, double* h_out,
+                               double* l_out) {
+    double sh, sl, rh, rl;
+    dd_two_prod(nu, S0, &sh, &sl);
+    dd_add(hh, hl, -sh, -(sl + nu * S0_LO), &rh, &rl);  // nu r = h - nu s0
+    double xs = x;
+    if (x < X_TINY) {
+        xs = x * TINY_SCALE;
+    }
+    double ph, pl, bh, bl, wh, wl, lh, ll;
+    dd_two_prod(xs, K0_HI, &ph, &pl);
+    dd_add(nu, 0.0, hh, hl, &bh, &bl);  // nu + h
+    dd_div(ph, pl + xs * K0_LO, bh, bl, &wh, &wl);  // e^{asinh(q)}
+    dd_log(wh, wl, &lh, &ll);  // asinh(q)
+    if (x < X_TINY) {
+        dd_add(lh, ll, -TINY_EXP * LN2_HI, -TINY_EXP * LN2_LO, &lh, &ll);
+    }
+    double mh, ml;
+    dd_two_prod(nu, lh, &mh, &ml);
+    dd_add(rh, rl, mh, ml + nu * ll, h_out, l_out);
+}
+
+// Numba twin: levyscore._bessel._debye_log_k: log K_nu(x) by Debye, nu >= NU_DEBYE, h =
+// hypot(nu, x), su = U - 1; the large terms in double-double, rounded once.
+LS_HD inline double debye_log_k(double nu, double x, double h, double su) {
+    if (x > X_HUGE) {  // outside the verified domain: h = x, nu eta = x
+        return ((HALF_LOG_PI_2 - 0.5 * log(x)) - x) + log1p(su);
+    }
+    double p1, e1, p2, e2, p3, e3, sh, sl;
+    dd_two_prod(nu, nu, &p1, &e1);
+    dd_two_prod(x, x, &p2, &e2);
+    dd_two_prod(h, h, &p3, &e3);
+    dd_two_sum(p1, p2, &sh, &sl);
+    double hl = ((sh - p3) + (((sl + e1) + e2) - e3)) / (2.0 * h);  // sh - p3 exact
+    double eh, el, gh, gl, th, tl;
+    debye_nu_eta(nu, x, h, hl, &eh, &el);
+    dd_log(h, hl, &gh, &gl);
+    dd_add(-eh, -el, -0.5 * gh, -0.5 * gl, &th, &tl);
+    dd_add(th, tl, HALF_LOG_PI_2, HALF_LOG_PI_2_LO + log1p(su), &th, &tl);
+    return th;
 }
 
 // Numba twin: levyscore._bessel.bessel_k_ratio: K_{nu+1}(x) / K_nu(x), 0 <= nu <= NU_MAX;
@@ -568,19 +732,13 @@ LS_HD inline void log_bessel_k_and_ratio(double nu, double x, double* logk_out,
         *ratio_out = 1.0;
         return;
     }
-    double r_debye = ls_nan();
     if (nu >= NU_DEBYE) {
         double h = hypot(nu, x);
         double su, sv;
         debye_sums(nu, h, &su, &sv);
-        r_debye = ((nu + h) + h * ((sv - su) / (1.0 + su))) / x;  // as bessel_k_ratio
-        double nu_eta = debye_nu_eta(nu, x, h);
-        if (fabs(nu_eta) <= DEBYE_LOGK_MAX) {
-            *logk_out = ((HALF_LOG_PI_2 - 0.5 * log(h)) - nu_eta) + log1p(su);
-            *ratio_out = r_debye;
-            return;
-        }
-        // |nu eta| > 64: the recurrence below for log K, the Debye ratio
+        *ratio_out = ((nu + h) + h * ((sv - su) / (1.0 + su))) / x;  // as bessel_k_ratio
+        *logk_out = debye_log_k(nu, x, h, su);
+        return;
     }
     double fn = floor(nu + 0.5);
     double mu = nu - fn;
@@ -612,7 +770,7 @@ LS_HD inline void log_bessel_k_and_ratio(double nu, double x, double* logk_out,
     }
     double big = (double)(escale + (ls_i64)ep);
     *logk_out = ((big * LN2_HI - x) + lk) + (log(m) + big * LN2_LO);
-    *ratio_out = nu >= NU_DEBYE ? r_debye : r;
+    *ratio_out = r;
 }
 
 // Numba twin: levyscore._bessel.log_bessel_k: log K_nu(x) for any real |nu| <= NU_MAX.

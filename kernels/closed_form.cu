@@ -72,18 +72,11 @@ LS_BODY void closed_form_score_body(ls_i64 n, ls_i64 dim, const T* y, double lam
                 r2 += (double)yi[d] * (double)yi[d];
             }
             double r = sqrt(r2);
-            double hh = 0.5 * lam + lwr[m + 1] * ratio_lookup(ratio_coef, r);  // h_one
+            // h_one's h and checks for D >= 2, written out as in the Numba twin
+            double hh = 0.5 * lam + lwr[m + 1] * ratio_lookup(ratio_coef, r);
             if (r2 > 1e-290 && r2 < 1e290 && lwr[m + 1 + 1] > 1e-280 && hh < 1e280 &&
                 hh * r < 1e300) {
-                if (combine != 0) {
-                    for (ls_i64 d = 0; d < dim; ++d) {
-                        oi[d] = (T)(a * (double)yi[d] + c * (-hh * (double)yi[d]));
-                    }
-                } else {
-                    for (ls_i64 d = 0; d < dim; ++d) {
-                        oi[d] = (T)(-hh * (double)yi[d]);
-                    }
-                }
+                write_row(yi, dim, hh, a, c, combine, oi);
                 done = true;
             }
         }

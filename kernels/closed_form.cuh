@@ -416,6 +416,22 @@ LS_HD inline ls_i64 row_not_finite(const T* yi, const T* oi, ls_i64 dim) {
     return 0;
 }
 
+// Numba twin: levyscore._closed_form.write_row
+// oi = S = -hh yi, or a yi + c S if combine (the reverse step's combine).
+template <typename T>
+LS_HD inline void write_row(const T* yi, ls_i64 dim, double hh, double a, double c,
+                            ls_i64 combine, T* oi) {
+    if (combine != 0) {
+        for (ls_i64 d = 0; d < dim; ++d) {
+            oi[d] = (T)(a * (double)yi[d] + c * (-hh * (double)yi[d]));
+        }
+    } else {
+        for (ls_i64 d = 0; d < dim; ++d) {
+            oi[d] = (T)(-hh * (double)yi[d]);
+        }
+    }
+}
+
 // Numba twin: levyscore._closed_form.score_row
 // oi = S = -yi h(|yi|) with the row's weight table lw, any row (rescaled norm, h_prepared, the
 // near-origin form), or a yi + c S if combine; 1 if row yi or oi has a NaN or inf entry.
@@ -435,15 +451,7 @@ LS_HD inline ls_i64 score_row(const T* yi, ls_i64 dim, double lam, double b, ls_
     }
     double hh = h_prepared(r, dim, lam, b, m, latom, atom, lw, ratio_coef, has_ratio);
     if (hh < 1e290) {
-        if (combine != 0) {
-            for (ls_i64 d = 0; d < dim; ++d) {
-                oi[d] = (T)(a * (double)yi[d] + c * (-hh * (double)yi[d]));
-            }
-        } else {
-            for (ls_i64 d = 0; d < dim; ++d) {
-                oi[d] = (T)(-hh * (double)yi[d]);
-            }
-        }
+        write_row(yi, dim, hh, a, c, combine, oi);
     } else {
         score_row_near_origin(yi, dim, r, lam, b, m, latom, lw, oi);
         if (combine != 0) {  // float32: from the stored S (near the origin only)

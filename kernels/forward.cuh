@@ -14,6 +14,8 @@ namespace levyscore {
 // Integer m up to this uses the Binomial-Gamma representation of W
 // (levyscore._forward._BINOMIAL_MAX_M).
 static constexpr ls_i64 BINOMIAL_MAX_M = 64;
+// relative margin of first_block_test's thresholds (levyscore._forward._FIRST_MARGIN)
+static constexpr double FIRST_MARGIN = 9.094947017729282e-13;  // 2**-40
 // Jump loop damping floor (levyscore._forward._DAMPING_FLOOR).
 static constexpr double DAMPING_FLOOR = 1e-300;
 // 2 theta T of the stationary draw of laws without an exact W_inf sampler: 64 log 2, so that
@@ -260,6 +262,62 @@ LS_HD inline double stationary_mixing(ls_u32 c0, ls_u32 c1, ls_u32 cw, ls_u32 cj
     jump_mixing(c0, c1, cj, cm, k0, k1, STATIONARY_TWO_THETA_T / (2.0 * theta), theta,
                 jump_rate, law, param, &w, &unused);
     return w;
+}
+
+// Numba twin: levyscore._forward.first_block_test
+// When the first jump-stream block of a sample decides "no jump" in the elapsed time t:
+// kind 1, the Binomial route (theta > 0, Laplace, integer m = mi <= 2; q its e^{-2 theta t});
+// kind 2, the route of ages (theta <= 0), decided without the log outside [lo, hi]; kind 0:
+// no such test (read the Numba docstring for the margins).
+LS_HD inline void first_block_test(double theta, double jump_rate, ls_i64 law, double t,
+                                   ls_i64* kind, ls_i64* mi_out, double* q, double* lo,
+                                   double* hi) {
+    *kind = 0;
+    *mi_out = 0;
+    *q = 0.0;
+    *lo = 0.0;
+    *hi = 0.0;
+    if (jump_rate <= 0.0) {
+        return;
+    }
+    if (theta > 0.0) {
+        double two_theta = 2.0 * theta;
+        double m = jump_rate / two_theta;
+        ls_i64 mi = to_int(m + 0.5);
+        if (law == LAW_LAPLACE && mi >= 1 && mi <= 2 && fabs(m - (double)mi) <= 1e-12 * m) {
+            *kind = 1;
+            *mi_out = mi;
+            *q = exp(-(two_theta * t));
+        }
+        return;
+    }
+    *kind = 2;
+    double lt = jump_rate * t;
+    if (!(lt <= 2700.0)) {
+        return;
+    }
+    *lo = exp(-lt * (1.0 + FIRST_MARGIN)) * (1.0 - FIRST_MARGIN);
+    *hi = exp(-lt * (1.0 - FIRST_MARGIN)) * (1.0 + FIRST_MARGIN);
+}
+
+// Numba twin: levyscore._forward.first_block_no_jump
+// True when the first-block uniforms u1, u2 give no jump (W = 0, N = 0): jump_mixing's own
+// decision, bit for bit.
+LS_HD inline bool first_block_no_jump(double u1, double u2, ls_i64 kind, ls_i64 mi, double q,
+                                      double lo, double hi, double jump_rate, double t) {
+    if (kind == 1) {
+        if (u1 > q) {
+            return false;
+        }
+        return mi < 2 || !(u2 > q);
+    }
+    if (u1 < lo) {
+        return true;
+    }
+    if (u1 > hi) {
+        return false;
+    }
+    return 0.0 + -log(u1) / jump_rate > t;  // jump_mixing's first age, as it computes it
 }
 
 // Numba twin: levyscore._forward.gaussian_row

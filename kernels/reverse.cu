@@ -38,30 +38,32 @@ LS_BODY void reverse_step_body(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, const
     ls_u32 cj = stream_word(dom_jump, index);
     ls_u32 cm = stream_word(dom_mark, index);
     double s0 = gaussian_variance(theta, diffusion, h);
+    ls_i64 kind, mi;
+    double q, lo, hi;
+    first_block_test(theta, jump_rate, law, h, &kind, &mi, &q, &lo, &hi);
+    // a sample whose first jump-stream block says "no jump", in a step without a Gaussian
+    // part, has the noise +0.0 (the Numba twin draws those blocks a batch at a time)
+    bool quick = kind > 0 && sqrt(s0 + jump_var * 0.0) == 0.0;
     LS_FOR_EACH(i, n) {
-        ls_u64 gi = start + (ls_u64)i;
-        ls_u32 c0 = (ls_u32)(gi & 0xFFFFFFFFull);
-        ls_u32 c1 = (ls_u32)(gi >> 32);
-        double w;
-        ls_i64 nj;
-        jump_mixing(c0, c1, cj, cm, k0, k1, h, theta, jump_rate, law, law_param, &w, &nj);
-        double scale = sqrt(s0 + jump_var * w);
-        const T* xi = x + i * dim;
-        const T* si = s + i * dim;
-        T* oi = out + i * dim;
-        if (scale == 0.0) {  // the noise is exactly +0.0 (no normal is drawn)
-            for (ls_i64 d = 0; d < dim; ++d) {
-                oi[d] = (T)(a * (double)xi[d] + c * (double)si[d] + 0.0);
+        bool done = false;
+        if (quick) {
+            ls_u64 gi = start + (ls_u64)i;
+            double u1, u2;
+            uniform_pair((ls_u32)(gi & 0xFFFFFFFFull), (ls_u32)(gi >> 32), cj, 0u, k0, k1, &u1,
+                         &u2);
+            if (first_block_no_jump(u1, u2, kind, mi, q, lo, hi, jump_rate, h)) {
+                const T* xi = x + i * dim;
+                const T* si = s + i * dim;
+                T* oi = out + i * dim;
+                for (ls_i64 d = 0; d < dim; ++d) {
+                    oi[d] = (T)(a * (double)xi[d] + c * (double)si[d] + 0.0);
+                }
+                done = true;
             }
-            continue;
         }
-        for (ls_i64 d = 0; d < dim; d += 2) {
-            double z0, z1;
-            normal_pair(c0, c1, cg, (ls_u32)(d / 2), k0, k1, &z0, &z1);
-            oi[d] = (T)(a * (double)xi[d] + c * (double)si[d] + scale * z0);
-            if (d + 1 < dim) {
-                oi[d + 1] = (T)(a * (double)xi[d + 1] + c * (double)si[d + 1] + scale * z1);
-            }
+        if (!done) {
+            step_sample(i, dim, k0, k1, x, s, a, c, h, theta, jump_rate, jump_var, s0, start,
+                        cg, cj, cm, law, law_param, out);
         }
     }
 }

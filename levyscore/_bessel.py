@@ -18,22 +18,22 @@ orders              method                                          cost
 0 <= nu < 24        base pair at the fractional order + upward      O(nu)
                     recurrence (Temme 1975; Numerical Recipes
                     ``bessik``; Boost ``bessel_ik``), steps 1-3
-24 <= nu <= NU_MAX  ratio: uniform asymptotic (Debye) expansion,    O(1)
-                    step 4
-                    log K: Debye where |nu eta| <= 64 (around the   O(1)
-                    zero of log K), the recurrence elsewhere        O(nu)
+24 <= nu <= NU_MAX  uniform asymptotic (Debye) expansion, step 4;   O(1)
+                    log K with its large terms in double-double
+                    arithmetic, step 5
 ==================  ==============================================  ===============
 
-Why log K keeps the recurrence where |nu eta| > 64: Debye's log K carries the
-few-eps relative error of nu eta, an absolute error ~3 eps |nu eta|, which is
-about 2.5x the recurrence's (sqrt(n) eps per step, measured on
-``tests/reference/bessel_debye_reference.npz``: worst 326 against 124 eps for
-|nu eta| in [64, 256), 67505 against 29164 eps beyond 1024).  Both meet the
-contract below, but route a's densities at D = 3072 need log K to ~1e-12
+Why double-double for log K: Debye's log K in plain double carries the few-eps
+relative error of nu eta, an absolute error ~3 eps |nu eta|, about 2.5x the
+recurrence's where |log K| is large (measured on
+``tests/reference/bessel_debye_reference.npz``: 67505 against 29164 eps for
+|nu eta| > 1024), and route a's densities at D = 3072 need log K to ~1e-12
 absolute where |log K| ~ 4500 (``tests/test_laws_reference.py``, set 20: pdf
-1.24e-12 relative with Debye, the tolerance being 1e-12).  A double-double
-nu eta (and log) would make log K O(1) everywhere; not done.  The score needs
-only the ratio.
+1.24e-12 relative, the tolerance being 1e-12).  Until this step the kernels
+fell back to the O(nu) recurrence for log K where |nu eta| > 64 (~7.8 us at
+nu = 1536).  Summed in double-double and rounded once, log K is now within
+0.5 ulp + 0.05 eps of 60-digit references at every point measured (Accuracy,
+below), at O(1) cost.  The score needs only the ratio, which is unchanged.
 
 Orders nu < 24: fractional order and recurrence
 -----------------------------------------------
@@ -99,19 +99,38 @@ Orders nu >= 24: Debye expansion (MATH.md section 4; DLMF 10.41)
    5 from 1094.6 to 6173, 4 up to NU_MAX): the first omitted term, bounded by
    max_{p in [0,1]} |u_k(p)|, |v_k(p)| / nu^k, stays below 2^-56.
 
-   nu eta vanishes at z0 = 0.66274... and the direct h - nu asinh(nu/x) is there
-   a difference of two ~1.2 nu terms (absolute error ~nu eps, 2000 eps at
-   nu = 2048).  Instead, with s0 = sqrt(1 + z0^2) and the exact identity
-   asinh(a) - asinh(b) = asinh(a sqrt(1 + b^2) - b sqrt(1 + a^2)),
+   nu eta vanishes at z0 = 0.66274..., where the direct h - nu asinh(nu/x) is a
+   difference of two ~1.2 nu terms (absolute error ~nu eps in double, 2000 eps
+   at nu = 2048).  With s0 = sqrt(1 + z0^2) = asinh(1/z0), K0 = (1 + s0)/z0 =
+   e^{s0} and asinh(1/z) = log((nu + h)/x),
 
-       eta(z) = r + asinh(r / (z z0)),   r = (z - z0)(z + z0) / (s + s0),
+       nu eta = (h - nu s0) + nu log(K0 x / (nu + h)),
 
-   two terms of the sign of z - z0, valid for every z > 0; nu (z - z0) =
-   x - nu z0 with z0 a double-double and nu * z0_hi exact (Dekker's product with
-   Veltkamp's split; no fma, which Numba on Python 3.11 lacks).  nu eta then has a
-   small relative error everywhere (measured <= 3 eps), also at its zero, and
-   the sum assembling log K cancels only at the zero of log K itself, where
-   every piece is ~4 in size.  No table, no fitted polynomial.
+   two terms of the sign of z - z0 (the second is nu asinh(q) of the identity
+   eta = r + asinh(q), r = s - s0, q = r / (z z0), which follows from
+   asinh(a) - asinh(b) = asinh(a sqrt(1 + b^2) - b sqrt(1 + a^2))).
+
+5. log K in double-double (error-free transformations: Knuth's two-sum,
+   Dekker's product with Veltkamp's split; no fma, which Numba on Python 3.11
+   lacks): h + hl = hypot(nu, x) (hl from the exact squares nu^2, x^2, h^2),
+   h - nu s0, nu + h, K0 x / (nu + h), its logarithm, nu times it, 0.5 log(h),
+   0.5 log(pi/2) (s0, K0 and 0.5 log(pi/2) as double-doubles), summed with
+   log1p(U - 1) and rounded once.  The logarithm (``_dd_log``) is libm-free:
+   a = 2^e m with m in [sqrt(1/2), sqrt(2)) (frexp, exact), c = k/64 nearest to
+   m, log a = e ln 2 + log c + 2 atanh((m - c)/(m + c)) with log c from a
+   47-entry double-double table (``levyscore/_precompute/bessel_dd_log.py``,
+   mpmath), |u| <= 2^-7.49 and 2u in double-double, the series tail
+   (<= 2^-16.5 relative) in double: absolute error <= 2^-76 + |e| 2^-85 (the
+   two-part ln 2), relative near a = 1.  nu eta is then within ~2^-75 nu
+   absolute of the exact value, and within 0.25 eps relative also near its
+   zero (measured down to |z/z0 - 1| = 1e-15, against 60-digit mpmath): the
+   cancellation in h - nu s0 costs ~2^-104 h absolute in double-double.  Apart
+   from log1p(U - 1) (|U - 1| < 7e-3) and hypot (whose rounding hl absorbs),
+   log K uses only IEEE operations and frexp.  Outside the
+   verified domain: x < 2^-900 is scaled by 2^200 inside the logarithm (so
+   that K0 x / (nu + h) stays normal; log K stays finite down to the smallest
+   subnormal x), and above x = 2^500 (where the squares and splits would
+   overflow) log K = 0.5 log(pi/2x) - x + log U in double.
 
 Accuracy
 --------
@@ -133,65 +152,74 @@ and re-measured on the 612 points of that reference with nu < 24: ratio
 random walk over the n steps (sqrt(n) eps), not a bound.
 
 Orders nu >= 24 (Debye), against 50-60 digit mpmath (method A of
-``tests/reference/make_bessel_reference.py``); the log K column is the Debye
-formula's (the kernels use it where |nu eta| <= 64, the recurrence elsewhere):
+``tests/reference/make_bessel_reference.py``); log K in eps * max(1, |log K|)
+and, for comparison, the recurrence (steps 1-3, which served every order before
+the Debye path) on the same points:
 
-    set                                           points   ratio     log K
-    bessel_debye_reference.npz, all sets           2120    1.5 eps   7.1 eps
-      of which at the zero of log K (|log K| < 1)   400    1.1 eps   7.1 eps
-    bessel_reference.npz, nu >= 24                  612    1.6 eps   5.2 eps
-    random, nu in [24, 2048], x log-uniform        2500    1.5 eps   1.9 eps
+    set                                       points  ratio    log K   recurrence
+    bessel_debye_reference.npz, all sets        2120  1.5 eps  0.48    2.6
+      of which at the zero of log K              400  1.1 eps  0.28    109
+        (|log K| < 1; absolute)
+    bessel_reference.npz, nu >= 24               612  1.6 eps  0.48    22.7
+    random, nu in [24, 2048], x log-uniform     1500  1.2 eps  0.48    1.3
       in [1e-10, 1e4]
-    random, x = z nu, z uniform in [0.2, 2]        2500    1.0 eps   2.8 eps
-    random, x within 1% of 0.6627 nu               2500    1.5 eps   8.6 eps
-    random, at the zero of log K (x ~ 0.66 nu)     2500    1.0 eps   12.7 eps
+    random, x = z nu, z uniform in [0.2, 2]      800  1.3 eps  0.47    3.2
+    random, at the zero of log K (x ~ 0.66 nu)   600  1.3 eps  0.28    68
+    random, x within 1% of 0.6627 nu             300  1.1 eps  0.49    15.8
+    random, nu in [1000, 2048], x in [20, 80]    600  1.3 eps  0.48    1.0
+      (route a at D = 3072; |log K| <= 8500)
+    random, nu in [2048, 1e5]                     60  1.0 eps  0.43    1.0
 
-(ratio relative; log K absolute / max(1, |log K|).)  The reference sets also
-hold 200 points with nu in [24, 26] (most terms, largest truncation error: 2.8
-eps) and 40 with nu up to 1e5 (1.8 eps).  Away from the zero of log K the error
-is that of nu eta (<= 3.0 eps relative over 40000 random points, against
-mpmath); in the 10000 random points, log K is within 4.4 eps for |log K| >= 2
-and 2.8 eps for |log K| >= 10.  At the zero, 3 eps of nu eta ~ 4-5 (nu ~ 2000)
-makes the 12.7 eps absolute.  (An estimate, not measured: were all ~10
-roundings that feed nu eta at their worst together, ~4.5 eps relative, log K
-would be off by ~22 eps there.)
-The sums U, V are far from their rounding limits (terms < 1e-2 after the
-first), so the ratio carries only the few roundings of its last operations.
+(ratio relative.)  The random sets were made for this table with
+``logk_pair_recurrence`` of ``tests/reference/make_bessel_reference.py`` (60
+digits).  Over all 6592 points, log K is within 0.5 ulp + 0.05 eps of the
+reference (6542 correctly rounded), and its absolute error is never above the
+recurrence's (one tie); the plain-double Debye log K of the previous version
+measured up to 7.1 eps absolute at the zero and ~3 eps |nu eta| elsewhere.
+nu eta (``_debye_nu_eta``): <= 2^-74.6 nu absolute, <= 0.25 eps relative also
+within 1e-15 of z0 (4000 points against mpmath).  The sums U, V are far from
+their rounding limits (terms < 1e-2 after the first), so the ratio carries only
+the few roundings of its last operations.
 
 The Debye contract, asserted by tests/test_bessel.py: ratio <= 4 eps relative,
-log K <= 25 eps * max(1, |log K|).
+log K <= 25 eps * max(1, |log K|); regression guard on log K: 1 eps *
+max(1, |log K|).
 
-Cost per call (x uniform in [20, 80], the kernels called from a Numba loop,
-one core; before = the recurrence at every order, same machine and harness):
+Cost per call (ns; the kernels called from a Numba loop, one core; before = the
+previous version, Debye log K where |nu eta| <= 64 and the recurrence elsewhere):
 
-    nu        bessel_k_ratio        log_bessel_k_and_ratio
-              before    after       before    after
-    24          122       96          219      127
-    32          159       79          257      108
-    128         596       45          731       92
-    512        2346       35         2663       65
-    1536       7006       32         7812       58
-    2048       9352       32        10374       58
-    1e5           -       28            -       51
-    (ns; log_bessel_k costs the same as log_bessel_k_and_ratio)
+    nu        log_bessel_k_and_ratio, before / after
+              x in [20, 80]     x in [1e-3, 1]    x ~ 0.66 nu (+-5%)
+    24          174 / 207         324 / 203         119 / 202
+    32          149 / 189         345 / 184          99 / 185
+    128         504 / 160         826 / 158          72 / 158
+    512        2701 / 151        2847 / 152          63 / 151
+    1536       7836 / 147        8085 / 148        2325 / 148
+    2048      10388 / 147       10684 / 148        4780 / 148
+    1e5           - / 145           - / 144           - / 145
 
-Below 24 the cost is unchanged within the noise (nu = 1: 49-55 ns ratio,
-110-115 ns both, before and after).  The Debye cost falls with nu as terms
-drop out (14 terms at nu = 24, 5 at 2048).  The switch: with a 16-term table
-at nu = 20, Debye was cheaper for the one-pass kernel (143 vs 200 ns) but not
-for the ratio (113 vs 106 ns); at 24 it is cheaper for both.  Half-integer
-orders start the recurrence from the closed form, so just above 24 the ratio
-alone is slower now: at nu = 24.5, 72 ns before, 95 ns after (one pass: 133
-before, 127 after); at 31.5 it is faster again, 120 ns before, 86 after.
+log_bessel_k costs the same; bessel_k_ratio is unchanged (x in [20, 80]: 95,
+45, 31, 28 ns at nu = 24, 128, 2048, 1e5, falling as Debye terms drop out: 14
+terms at nu = 24, 5 at 2048).  The double-double log K costs ~85 ns more than
+the plain-double one where that was used (|nu eta| <= 64, around the zero of
+log K), and replaces the recurrence elsewhere: 3-5x cheaper at nu = 128, ~70x
+at 2048.  Separately timed in loops: the Debye sums ~28 ns, nu eta ~80 ns (of
+which its _dd_log ~28 ns), the _dd_log of h ~28 ns (with libm's log for it
+instead: 124 ns per call at nu = 1536-2048, and up to 1.2 eps absolute at the
+zero of log K instead of 0.28).  The switch at 24: with a 16-term table at
+nu = 20, Debye was cheaper for the one-pass kernel (143 vs 200 ns, plain-double
+log K) but not for the ratio (113 vs 106 ns); at 24 it is cheaper for both.
+Below 24 the cost is unchanged (nu = 1: 49-55 ns ratio, 110-115 ns both).
 
 nu = 0.5 is the closed form 1 + 1/x.  The recurrence costs a base pair
 (<= ~50 loop iterations, fewer for x >> 1) plus ~4 ns per step.
 
 Domain: accuracy is verified for x in [1e-10, 1e4], nu in [0, 2048] (and the
 Debye path up to nu = 1e5).  The code runs for x down to ~1e-306 (below, 2v/x,
-nu/x or the product overflows and log K and the ratio become inf; subnormal x
-gives nan for nu < 24 and inf above) and |nu| <= ``NU_MAX``; beyond ``NU_MAX``
-the kernels return nan.  x <= 0, nan and nu = nan give nan; x = +inf gives
+nu/x or the product overflows: for nu < 24 log K and the ratio become inf, and
+subnormal x gives nan; for nu >= 24 the ratio becomes inf and log K stays
+finite down to the smallest subnormal x) and |nu| <= ``NU_MAX``; beyond
+``NU_MAX`` the kernels return nan.  x <= 0, nan and nu = nan give nan; x = +inf gives
 log K = -inf and ratio 1.
 
 The code is written in a plain scalar style (loops, scalars, no recursion,
@@ -359,13 +387,76 @@ _DEBYE_NU_OMIT = np.array([
 ])
 _DEBYE_TERMS = 14
 _NU_DEBYE = 24.0
-_DEBYE_LOGK_MAX = 64.0  # log K by Debye where |nu eta| <= this, else by the recurrence
 _Z0_HI = 0.6627434193491816
 _Z0_LO = 8.155323790501267e-18
-_Z0_HH = 0.6627434194087982
-_Z0_HL = -5.961664495401919e-11
 _S0 = 1.1996786402577337
 _SPLIT = 134217729.0               # 2**27 + 1, Veltkamp's splitting constant
+# Double-double constants of the Debye log K: log(k/64) (k = 45 .. 91) as (hi, lo) pairs,
+# the series of 2 atanh(u) after its first term, and the low parts of 0.5 log(pi/2),
+# sqrt(1 + z0^2) and log(2/z0).  Generated by levyscore/_precompute/bessel_dd_log.py
+# (mpmath, 50 digits); do not edit by hand.
+_LOG_TABLE = np.array([
+    [-0.3522205935893521, -5.7233316949182485e-18],
+    [-0.33024168687057687, 1.0828321637483858e-17],
+    [-0.3087354816496133, 1.6199186085148102e-17],
+    [-0.2876820724517809, -2.607160616442564e-17],
+    [-0.26706278524904525, 7.32891532732017e-18],
+    [-0.24686007793152578, -1.361743371748368e-17],
+    [-0.22705745063534608, -9.551415762738488e-18],
+    [-0.2076393647782445, -1.2053243216686129e-17],
+    [-0.18859116980755003, 7.432164219196925e-18],
+    [-0.16989903679539747, 4.868008764439071e-19],
+    [-0.15154989812720093, -5.1669593684615594e-18],
+    [-0.13353139262452263, 3.664457663660085e-18],
+    [-0.1158318155251217, -4.338484369808096e-18],
+    [-0.09844007281325252, 4.439009633675136e-18],
+    [-0.0813456394539524, -5.07707635593117e-18],
+    [-0.06453852113757118, 6.470486661692933e-18],
+    [-0.048009219186360606, -1.4390903347292205e-18],
+    [-0.0317486983145803, -3.0382263084680858e-18],
+    [-0.015748356968139168, -1.0021578630528974e-18],
+    [0.0, 0.0],
+    [0.015504186535965254, -3.278321022892429e-19],
+    [0.030771658666753687, 1.0431732029005968e-18],
+    [0.0458095360312942, 1.902959866474257e-18],
+    [0.06062462181643484, 2.6424025938726934e-18],
+    [0.07522342123758753, -5.930604196293241e-18],
+    [0.08961215868968714, -5.4268129336647135e-18],
+    [0.10379679368164356, 5.47772415726659e-18],
+    [0.11778303565638346, -1.1971685747593677e-18],
+    [0.13157635778871926, 1.1123000879729588e-17],
+    [0.1451820098444979, 8.242418783022475e-18],
+    [0.15860503017663857, 1.1257003872182592e-17],
+    [0.17185025692665923, -6.0224538210113705e-18],
+    [0.184922338494012, 3.0236614153574064e-18],
+    [0.19782574332991987, 1.2821194372980142e-17],
+    [0.21056476910734964, -4.249405314729895e-18],
+    [0.22314355131420976, -9.091270597324799e-18],
+    [0.2355660713127669, -2.3943371495187355e-18],
+    [0.24783616390458127, -1.2432209578702523e-17],
+    [0.25995752443692605, 2.069806938978935e-17],
+    [0.27193371548364176, 7.83319637697442e-19],
+    [0.2837681731306446, -2.032665581126656e-17],
+    [0.2954642128938359, -2.16461086040599e-17],
+    [0.3070250352949119, -1.2319916200101964e-17],
+    [0.3184537311185346, 2.7114779367326236e-17],
+    [0.329753286372468, 2.122020616196946e-18],
+    [0.3409265869705932, 1.7467136443544747e-17],
+    [0.3519764231571782, -1.2953893030191963e-17],
+])
+_LOG_K0 = 45
+_LOG_C3 = 0.6666666666666666
+_LOG_C5 = 0.4
+_LOG_C7 = 0.2857142857142857
+_LOG_C9 = 0.2222222222222222
+_HALF_LOG_PI_2_LO = -6.4622584878775846e-18
+_S0_LO = 9.232436427676682e-17
+_K0_HI = 3.3190501422372973
+_K0_LO = -1.2605005345948428e-16
+_X_HUGE = 3.273390607896142e+150   # 2**500: log K by h = nu eta = x above (_debye_log_k)
+_X_TINY = 1.1830521861667747e-271  # 2**-900: x scaled by 2**200 below (_debye_nu_eta)
+_TINY_SCALE = 1.6069380442589903e+60   # 2**200
+_TINY_EXP = 200.0
 NU_MAX = 1.0e5
 """Largest |nu| accepted (the domain checked; the Debye path costs O(1)); beyond it: nan."""
 
@@ -602,30 +693,141 @@ def _debye_sums(nu, h):
 
 
 @numba.njit(cache=True)
-def _debye_nu_eta(nu, x, h):
-    """nu * eta(x / nu), eta(z) = sqrt(1 + z^2) - asinh(1 / z), h = hypot(nu, x), x > 0.
+def _dd_two_sum(a, b):
+    """Knuth's two-sum: (s, e) with s = fl(a + b) and s + e = a + b exactly."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, e
 
-    With z0 the zero of eta (a double-double _Z0_HI + _Z0_LO) and s0 = sqrt(1 + z0^2),
-    the identity asinh(a) - asinh(b) = asinh(a sqrt(1 + b^2) - b sqrt(1 + a^2)) gives
 
-        eta(z) = r + asinh(r / (z z0)),   r = (z - z0)(z + z0) / (s + s0),
+@numba.njit(cache=True)
+def _dd_fast_sum(a, b):
+    """Dekker's fast two-sum, |a| >= |b| (or a = 0): s = fl(a + b), s + e = a + b exactly."""
+    s = a + b
+    e = b - (s - a)
+    return s, e
 
-    two terms of the sign of z - z0: no cancellation, for every z > 0.  d = nu (z - z0)
-    = x - nu z0: nu * _Z0_HI = ph + pl exactly (Dekker's product, Veltkamp's split; no
-    fma), x - ph exact where it cancels (Sterbenz, z0/2 <= z <= 2 z0), so d carries two
-    roundings of its own size.  nu eta then has a small relative error (<= 3.0 eps
-    measured) even where it vanishes; the direct h - nu asinh(nu / x) has an absolute
-    error ~ nu eps there.
+
+@numba.njit(cache=True)
+def _dd_two_prod(a, b):
+    """Dekker's product with Veltkamp's split (no fma): p = fl(a b), p + e = a b exactly
+    (|a|, |b| < ~2^996, no underflow)."""
+    p = a * b
+    c = _SPLIT * a
+    ah = c - (c - a)
+    al = a - ah
+    c = _SPLIT * b
+    bh = c - (c - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
+@numba.njit(cache=True)
+def _dd_add(ah, al, bh, bl):
+    """(ah + al) + (bh + bl) in double-double (the "sloppy" sum: absolute error
+    ~2^-105 max(|a|, |b|), also where a and b cancel)."""
+    s, e = _dd_two_sum(ah, bh)
+    e = e + (al + bl)
+    return _dd_fast_sum(s, e)
+
+
+@numba.njit(cache=True)
+def _dd_div(ah, al, bh, bl):
+    """(ah + al) / (bh + bl) in double-double (relative error ~2^-104)."""
+    inv = 1.0 / bh
+    q = ah * inv
+    p, e = _dd_two_prod(q, bh)
+    r = ((((ah - p) - e) + al) - q * bl) * inv      # ah - p exact (Sterbenz)
+    return _dd_fast_sum(q, r)
+
+
+@numba.njit(cache=True)
+def _dd_log(ah, al):
+    """log(ah + al) in double-double, ah > 0 normal and finite, |al| <= ulp(ah).
+
+    ah = 2^e m with m in [sqrt(1/2), sqrt(2)) (frexp; exact), ml = al 2^-e (exact, 2^-e =
+    m / ah), c = k/64 with k = round(64 m) in [45, 91], and log(ah + al) = e ln 2 + log c +
+    2 atanh(u), u = (m + ml - c) / (m + ml + c), |u| <= 2^-7.49: log c from the
+    double-double _LOG_TABLE, 2u in double-double (m - c exact), the rest of the series
+    2u^3/3 + ... + 2u^9/9 (<= u^2/3 < 2^-16.5 relative to 2u) in double.  Error: ~2^-53 u^2/3
+    relative to 2u from that tail (<= 2^-76 absolute; the first omitted term, 2u^11/11, is
+    < 2^-78 |2u|), plus |e| 2^-85 from the two-part ln 2.  Arguments near 1 have e = 0 and
+    log c = 0: there the error is relative (<= 2^-69).  Only IEEE operations and frexp, no
+    libm logarithm.
     """
-    c = _SPLIT * nu
-    nh = c - (c - nu)
-    nl = nu - nh
-    ph = nu * _Z0_HI
-    pl = ((nh * _Z0_HH - ph) + nh * _Z0_HL + nl * _Z0_HH) + nl * _Z0_HL
-    d = (x - ph) - (pl + nu * _Z0_LO)              # nu (z - z0)
-    nr = d * ((x + ph) / (h + nu * _S0))           # nu r
-    q = nr / (x * _Z0_HI)                          # r / (z z0)
-    return nr + nu * math.asinh(q)
+    fm, ex = math.frexp(ah)
+    if fm < _SQRT_HALF:
+        fm = 2.0 * fm
+        ex -= 1
+    ml = al * (fm / ah)                 # fm / ah = 2^-e exactly
+    k = int(fm * 64.0 + 0.5)
+    c = float(k) / 64.0
+    nh, nl = _dd_two_sum(fm - c, ml)    # fm - c exact (Sterbenz)
+    dh, dl = _dd_add(fm, ml, c, 0.0)
+    uh, ul = _dd_div(nh, nl, dh, dl)
+    u2 = uh * uh
+    tail = uh * u2 * (_LOG_C3 + u2 * (_LOG_C5 + u2 * (_LOG_C7 + u2 * _LOG_C9)))
+    j = k - _LOG_K0
+    lh, ll = _dd_add(_LOG_TABLE[j, 0], _LOG_TABLE[j, 1], 2.0 * uh, 2.0 * ul + tail)
+    fe = float(ex)
+    return _dd_add(fe * _LN2_HI, fe * _LN2_LO, lh, ll)   # fe * _LN2_HI exact
+
+
+@numba.njit(cache=True)
+def _debye_nu_eta(nu, x, hh, hl):
+    """nu * eta(x / nu) as a double-double (hi, lo), eta(z) = sqrt(1 + z^2) - asinh(1 / z),
+    hh + hl = hypot(nu, x) as a double-double, x > 0.
+
+    With z0 the zero of eta, s0 = sqrt(1 + z0^2) = asinh(1 / z0) and K0 = (1 + s0) / z0 =
+    e^{s0}, and asinh(1 / z) = log((nu + h) / x):
+
+        nu eta = (h - nu s0) + nu log(K0 x / (nu + h)),
+
+    the two terms having the sign of z - z0 (the second is nu asinh(q) of the identity
+    eta = r + asinh(q), r = s - s0, q = r / (z z0)).  Every operation in double-double
+    (_S0, _K0 with their low parts; the logarithm by _dd_log): the absolute error is
+    ~2^-100 (|nu eta| + nu), so also near the zero of eta, where the terms are small, it
+    stays ~2^-100 nu.  x < 2^-900: x scaled by 2^200 in the logarithm (exact), so that
+    K0 x / (nu + h) stays normal.  x <= 2^500 (_X_HUGE), so that no product overflows.
+    """
+    sh, sl = _dd_two_prod(nu, _S0)
+    rh, rl = _dd_add(hh, hl, -sh, -(sl + nu * _S0_LO))     # nu r = h - nu s0
+    xs = x
+    if x < _X_TINY:
+        xs = x * _TINY_SCALE
+    ph, pl = _dd_two_prod(xs, _K0_HI)
+    bh, bl = _dd_add(nu, 0.0, hh, hl)                      # nu + h
+    wh, wl = _dd_div(ph, pl + xs * _K0_LO, bh, bl)         # e^{asinh(q)}
+    lh, ll = _dd_log(wh, wl)                               # asinh(q)
+    if x < _X_TINY:
+        lh, ll = _dd_add(lh, ll, -_TINY_EXP * _LN2_HI, -_TINY_EXP * _LN2_LO)
+    mh, ml = _dd_two_prod(nu, lh)
+    return _dd_add(rh, rl, mh, ml + nu * ll)
+
+
+@numba.njit(cache=True)
+def _debye_log_k(nu, x, h, su):
+    """log K_nu(x) by Debye, nu >= _NU_DEBYE: (0.5 log(pi/2) - 0.5 log h) - nu eta + log U,
+    h = hypot(nu, x) (the rounded value of the ratio's), su = U - 1.
+
+    The large terms in double-double, rounded once: h + hl = hypot(nu, x) to ~2^-104
+    (hl from the exact squares), log h by _dd_log, nu eta by _debye_nu_eta.  Error: the
+    final rounding (0.5 ulp of log K) plus ~2^-60 (1/256 eps) absolute and log1p(su)'s.
+    """
+    if x > _X_HUGE:                     # outside the verified domain: h = x, nu eta = x
+        return ((_HALF_LOG_PI_2 - 0.5 * math.log(x)) - x) + math.log1p(su)
+    p1, e1 = _dd_two_prod(nu, nu)
+    p2, e2 = _dd_two_prod(x, x)
+    p3, e3 = _dd_two_prod(h, h)
+    sh, sl = _dd_two_sum(p1, p2)
+    hl = ((sh - p3) + (((sl + e1) + e2) - e3)) / (2.0 * h)   # sh - p3 exact (Sterbenz)
+    eh, el = _debye_nu_eta(nu, x, h, hl)
+    gh, gl = _dd_log(h, hl)
+    th, tl = _dd_add(-eh, -el, -0.5 * gh, -0.5 * gl)
+    th, tl = _dd_add(th, tl, _HALF_LOG_PI_2, _HALF_LOG_PI_2_LO + math.log1p(su))
+    return th
 
 
 @numba.njit(cache=True)
@@ -704,25 +906,20 @@ def log_bessel_k_and_ratio(nu, x):
     in range by exact powers of 2 and recombined with a two-part ln 2, so that no
     K value is ever formed and the cancellation of -x against the sum of log
     ratios (where log K_nu crosses 0) costs nothing.  nu >= 24: Debye expansion
-    (DLMF 10.41), log K = 0.5 log(pi / 2h) - nu eta + log U with nu eta formed
-    without cancellation (:func:`_debye_nu_eta`); the ratio is the expression of
+    (DLMF 10.41), log K = 0.5 log(pi / 2h) - nu eta + log U with the large terms
+    in double-double and rounded once (:func:`_debye_log_k`; within 0.5 ulp +
+    0.05 eps measured), cost independent of nu; the ratio is the expression of
     :func:`bessel_k_ratio`, bit for bit.
     """
     if not (x > 0.0) or not (nu >= 0.0) or nu > NU_MAX:
         return math.nan, math.nan
     if x == math.inf:
         return -math.inf, 1.0
-    r_debye = math.nan
     if nu >= _NU_DEBYE:
         h = math.hypot(nu, x)
         su, sv = _debye_sums(nu, h)
-        r_debye = ((nu + h) + h * ((sv - su) / (1.0 + su))) / x   # as bessel_k_ratio
-        nu_eta = _debye_nu_eta(nu, x, h)
-        if math.fabs(nu_eta) <= _DEBYE_LOGK_MAX:
-            logk = ((_HALF_LOG_PI_2 - 0.5 * math.log(h)) - nu_eta) + math.log1p(su)
-            return logk, r_debye
-        # |nu eta| > 64: the recurrence below for log K (Debye's absolute error, a few eps
-        # relative to nu eta, is ~2.5x the recurrence's there), the Debye ratio
+        r = ((nu + h) + h * ((sv - su) / (1.0 + su))) / x   # as bessel_k_ratio
+        return _debye_log_k(nu, x, h, su), r
     fn = math.floor(nu + 0.5)
     mu = nu - fn
     n = int(fn)
@@ -747,8 +944,6 @@ def log_bessel_k_and_ratio(nu, x):
         ep -= 1
     big = float(escale + ep)
     logk = ((big * _LN2_HI - x) + lk) + (math.log(m) + big * _LN2_LO)
-    if nu >= _NU_DEBYE:
-        return logk, r_debye
     return logk, r
 
 

@@ -372,7 +372,8 @@ KERNELS = (
     ),
     KernelInfo(
         "log_bessel_k_and_ratio", "_bessel.log_bessel_k_and_ratio",
-        ("log_bessel_k_and_ratio", "base", "base_cf2", "debye_nu_eta"),
+        ("log_bessel_k_and_ratio", "base", "base_cf2", "debye_log_k", "debye_nu_eta", "dd_log",
+         "dd_div", "dd_add", "dd_two_prod", "dd_two_sum", "dd_fast_sum"),
         "bessel.cuh", "special.cu", ("f64", "f32"),
         _a("n:i64 nu:T* x:T* logk_out:T*! ratio_out:T*!"),
         {"nu": _NU, "x": _X},
@@ -433,7 +434,7 @@ KERNELS = (
     KernelInfo(
         "closed_form_score", "_closed_form.closed_form_score",
         ("rescaled_norm", "score_row_near_origin", "row_not_finite", "ratio_lookup",
-         "double_bits", "score_row"), "closed_form.cuh", "closed_form.cu",
+         "double_bits", "score_row", "write_row"), "closed_form.cuh", "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 y:T* lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
            "per_row:i64 ratio_coef:f64* has_ratio:i64 a:f64 c:f64 combine:i64 out:T*! "
@@ -533,7 +534,8 @@ KERNELS = (
         twin_name="_forward._path_kernel",
     ),
     KernelInfo(
-        "reverse_step", "_reverse._reverse_step_kernel", (), "reverse.cuh", "reverse.cu",
+        "reverse_step", "_reverse._reverse_step_kernel",
+        ("step_sample", "first_block_test", "first_block_no_jump"), "reverse.cuh", "reverse.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 k0:u32 k1:u32 x:T* s:T* a:f64 c:f64 h:f64 theta:f64 diffusion:f64 "
            "jump_rate:f64 jump_var:f64 start:u64 index:u32 dom_gauss:u32 dom_jump:u32 "

@@ -93,25 +93,56 @@ def _reverse_step_kernel(n, dim, k0, k1, x, s, a, c, h, theta, diffusion, jump_r
     cm = _forward.stream_word(dom_mark, index)
     ustart = np.uint64(start)
     s0 = _forward.gaussian_variance(theta, diffusion, h)
-    for i in nb.prange(n):
-        gi = ustart + np.uint64(i)
-        c0 = gi & _MASK32
-        c1 = gi >> _SHIFT32
-        w, _ = _forward.jump_mixing(c0, c1, cj, cm, k0, k1, h, theta, jump_rate, law, law_param)
-        scale = math.sqrt(s0 + jump_var * w)
-        if scale == 0.0:  # the noise is exactly +0.0 (no normal is drawn)
-            for d in range(dim):
-                out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
-            continue
-        for d in range(0, dim, 2):
-            z0, z1 = _forward.normal_pair(c0, c1, cg, np.uint64(d // 2), k0, k1)
-            out[i, d] = a * x[i, d] + c * s[i, d] + scale * z0
-            if d + 1 < dim:
-                out[i, d + 1] = a * x[i, d + 1] + c * s[i, d + 1] + scale * z1
+    kind, mi, q, lo, hi = _forward.first_block_test(theta, jump_rate, law, h)
+    # Where the first jump-stream block of a sample decides "no jump" (first_block_test) and
+    # the step has no Gaussian part, the noise of that sample is exactly +0.0: samples go in
+    # batches of _BATCH whose first blocks are drawn in one vectorized loop
+    # (first_uniforms), and those without a jump are combined inline; every other sample is
+    # drawn in full by step_sample (which draws the same block again: the same bits).
+    quick = kind > 0 and math.sqrt(s0 + jump_var * 0.0) == 0.0
+    for batch in nb.prange((n + _BATCH - 1) // _BATCH):
+        i0 = batch * _BATCH
+        count = min(n - i0, _BATCH)
+        u1 = np.empty(_BATCH)
+        u2 = np.empty(_BATCH)
+        if quick:
+            _forward.first_uniforms(ustart + np.uint64(i0), count, cj, k0, k1, u1, u2)
+        for k in range(count):
+            i = i0 + k
+            if quick and _forward.first_block_no_jump(u1[k], u2[k], kind, mi, q, lo, hi,
+                                                      jump_rate, h):
+                for d in range(dim):
+                    out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
+            else:
+                step_sample(i, dim, k0, k1, x, s, a, c, h, theta, jump_rate, jump_var, s0,
+                            ustart, cg, cj, cm, law, law_param, out)
+
+
+@nb.njit(cache=True)
+def step_sample(i, dim, k0, k1, x, s, a, c, h, theta, jump_rate, jump_var, s0, ustart, cg,
+                cj, cm, law, law_param, out):
+    """Row i of :func:`_reverse_step_kernel`, drawn in full: ``out[i] = a x[i] + c s[i] +
+    xi_i`` with W from :func:`levyscore._forward.jump_mixing` and the Gaussian draw scaled
+    by ``sqrt(s0 + jump_var W)`` (none where that is 0: the noise is then exactly +0.0)."""
+    gi = ustart + np.uint64(i)
+    c0 = gi & _MASK32
+    c1 = gi >> _SHIFT32
+    w, _ = _forward.jump_mixing(c0, c1, cj, cm, k0, k1, h, theta, jump_rate, law, law_param)
+    scale = math.sqrt(s0 + jump_var * w)
+    if scale == 0.0:  # the noise is exactly +0.0 (no normal is drawn)
+        for d in range(dim):
+            out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
+        return
+    for d in range(0, dim, 2):
+        z0, z1 = _forward.normal_pair(c0, c1, cg, np.uint64(d // 2), k0, k1)
+        out[i, d] = a * x[i, d] + c * s[i, d] + scale * z0
+        if d + 1 < dim:
+            out[i, d + 1] = a * x[i, d + 1] + c * s[i, d + 1] + scale * z1
 
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
+_BATCH = 256  # samples per batch of _reverse_step_kernel
 
 
 def _combine_any(a, x, c, s, noise=None):
@@ -287,8 +318,9 @@ class _Solver:
             value = _as_device_array(value, x, what)
         else:
             value = _as_float_array(value, x, what)
-        _check_finite(xp, value, "score", f"returned NaN or inf ({what}): the score callable "
-                      "must return finite values")
+        if not (self._own_score and xp is np):  # on the CPU it refuses NaN and inf itself
+            _check_finite(xp, value, "score", f"returned NaN or inf ({what}): the score "
+                          "callable must return finite values")
         return value
 
 

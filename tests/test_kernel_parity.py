@@ -797,7 +797,8 @@ def test_bessel_tables_match_numba_bit_for_bit():
     text = (_gpu.kernels_dir() / "bessel.cuh").read_text()
     for name, want in (("RGAM_COEFFS", _bessel._RGAM_COEFFS), ("K1K0_CHEB", _bessel._K1K0_CHEB),
                        ("DEBYE_U", _bessel._DEBYE_U), ("DEBYE_V", _bessel._DEBYE_V),
-                       ("DEBYE_NU_OMIT", _bessel._DEBYE_NU_OMIT)):
+                       ("DEBYE_NU_OMIT", _bessel._DEBYE_NU_OMIT),
+                       ("LOG_TABLE", _bessel._LOG_TABLE)):
         got = _table(text, name)
         assert_bits(got, np.asarray(want, dtype=np.float64).ravel(), name)
     terms = _bessel._DEBYE_TERMS
@@ -805,6 +806,8 @@ def test_bessel_tables_match_numba_bit_for_bit():
     assert re.search(rf"DEBYE_U\[{terms}\]\[{terms}\]", text)
     assert re.search(rf"DEBYE_V\[{terms}\]\[{terms}\]", text)
     assert re.search(rf"DEBYE_NU_OMIT\[{terms + 1}\]", text)
+    assert re.search(rf"LOG_TABLE\[{_bessel._LOG_TABLE.shape[0]}\]\[2\]", text)
+    assert int(re.search(r"int LOG_K0 = (\d+);", text).group(1)) == _bessel._LOG_K0
 
 
 def test_ziggurat_tables_match_numba_bit_for_bit():
@@ -831,12 +834,15 @@ def test_scalar_constants_match_numba():
         "SCALE_INV": _bessel._SCALE_INV, "X_SWITCH": _bessel._X_SWITCH,
         "X_SWITCH_LOG": _bessel._X_SWITCH_LOG, "K1K0_LO": _bessel._K1K0_LO,
         "K1K0_HI": _bessel._K1K0_HI, "NU_MAX": _bessel.NU_MAX,
-        "NU_DEBYE": _bessel._NU_DEBYE, "Z0_HI": _bessel._Z0_HI, "Z0_LO": _bessel._Z0_LO,
-        "DEBYE_LOGK_MAX": _bessel._DEBYE_LOGK_MAX,
-        "Z0_HH": _bessel._Z0_HH, "Z0_HL": _bessel._Z0_HL, "S0": _bessel._S0,
-        "SPLIT": _bessel._SPLIT,
+        "NU_DEBYE": _bessel._NU_DEBYE, "S0": _bessel._S0, "SPLIT": _bessel._SPLIT,
+        "LOG_C3": _bessel._LOG_C3, "LOG_C5": _bessel._LOG_C5, "LOG_C7": _bessel._LOG_C7,
+        "LOG_C9": _bessel._LOG_C9, "HALF_LOG_PI_2_LO": _bessel._HALF_LOG_PI_2_LO,
+        "S0_LO": _bessel._S0_LO, "K0_HI": _bessel._K0_HI, "K0_LO": _bessel._K0_LO,
+        "X_HUGE": _bessel._X_HUGE, "X_TINY": _bessel._X_TINY,
+        "TINY_SCALE": _bessel._TINY_SCALE, "TINY_EXP": _bessel._TINY_EXP,
         "LOG2PI": _closed_form._LOG2PI, "LOG2": _closed_form._LOG2,
         "DAMPING_FLOOR": _forward._DAMPING_FLOOR, "ZIG_R": _ziggurat.ZIG_R,
+        "FIRST_MARGIN": _forward._FIRST_MARGIN,
         "RT_TSCALE": _ratio_table.RT_TSCALE,
     }
     assert set(consts) == set(numba_values)

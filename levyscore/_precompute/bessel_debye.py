@@ -30,8 +30,8 @@ Printed:
   terms (k < n).  ``_DEBYE_TERMS`` is the n of ``NU_DEBYE`` (tried: 12 for 32, 14 for
   24, 16 for 20);
 * ``_Z0_HI``, ``_Z0_LO`` (z0 = the zero of eta(z) = sqrt(1 + z^2) - asinh(1/z), as a
-  double-double), ``_Z0_HH``, ``_Z0_HL`` (``_Z0_HI`` split into two 26-bit halves for Dekker's
-  exact product) and ``_S0`` = sqrt(1 + z0^2).
+  double-double; Python only: the kernels use z0 through ``_S0`` and the constants of
+  ``bessel_dd_log.py``) and ``_S0`` = sqrt(1 + z0^2).
 
 Everything is computed with exact rationals or mpmath at 50 digits and printed with ``repr``
 of the correctly rounded float64, so the output is reproducible.
@@ -126,13 +126,6 @@ def max_abs(c):
     return max(best, abs(_value(c, (lo + hi) / 2)))
 
 
-def split26(a):
-    """Veltkamp's split of a float64 into two halves of <= 26 significant bits."""
-    c = 134217729.0 * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
 def _wrap(items, indent, width=99):
     """Join ``items`` with spaces into lines of at most ``width`` characters."""
     lines = [indent]
@@ -158,8 +151,6 @@ def main():
     z0 = mp.findroot(lambda z: mp.sqrt(1 + z * z) - mp.asinh(1 / z), mp.mpf("0.66"))
     z0_hi = float(z0)
     z0_lo = float(z0 - mp.mpf(z0_hi))
-    z0_hh, z0_hl = split26(z0_hi)
-    assert z0_hh + z0_hl == z0_hi and mp.mpf(z0_hh) + mp.mpf(z0_hl) == mp.mpf(z0_hi)
     s0 = float(mp.sqrt(1 + z0 * z0))
     rows_u = [[float(q) for q in in_t(u[k], k)] for k in range(terms)]
     rows_v = [[float(q) for q in in_t(v[k], k)] for k in range(terms)]
@@ -184,8 +175,7 @@ def main():
         print(_wrap([repr(c) + "," for c in nu_omit], "    "))
         print("};")
         print("static constexpr int DEBYE_TERMS = %d;" % terms)
-        for name, val in (("NU_DEBYE", NU_DEBYE), ("Z0_HI", z0_hi), ("Z0_LO", z0_lo),
-                          ("Z0_HH", z0_hh), ("Z0_HL", z0_hl), ("S0", s0)):
+        for name, val in (("NU_DEBYE", NU_DEBYE), ("S0", s0)):
             print("static constexpr double %s = %r;" % (name, val))
         return
     for name, rows in (("_DEBYE_U", rows_u), ("_DEBYE_V", rows_v)):
@@ -200,7 +190,7 @@ def main():
     print("])")
     print("_DEBYE_TERMS = %d" % terms)
     for name, val in (("_NU_DEBYE", NU_DEBYE), ("_Z0_HI", z0_hi), ("_Z0_LO", z0_lo),
-                      ("_Z0_HH", z0_hh), ("_Z0_HL", z0_hl), ("_S0", s0)):
+                      ("_S0", s0)):
         print("%s = %r" % (name, val))
 
 
