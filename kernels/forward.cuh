@@ -265,33 +265,18 @@ LS_HD inline double stationary_mixing(ls_u32 c0, ls_u32 c1, ls_u32 cw, ls_u32 cj
 }
 
 // Numba twin: levyscore._forward.first_block_test
-// When the first jump-stream block of a sample decides "no jump" in the elapsed time t:
-// kind 1, the Binomial route (theta > 0, Laplace, integer m = mi <= 2; q its e^{-2 theta t});
-// kind 2, the route of ages (theta <= 0), decided without the log outside [lo, hi]; kind 0:
-// no such test (read the Numba docstring for the margins).
-LS_HD inline void first_block_test(double theta, double jump_rate, ls_i64 law, double t,
-                                   ls_i64* kind, ls_i64* mi_out, double* q, double* lo,
-                                   double* hi) {
-    *kind = 0;
-    *mi_out = 0;
-    *q = 0.0;
+// Whether the first jump-stream block of a sample decides "no jump" in the elapsed time t:
+// jump_mixing's route of ages (theta <= 0), decided without the log outside [lo, hi] (read
+// the Numba docstring for the margins).
+LS_HD inline void first_block_test(double theta, double jump_rate, double t, bool* ok,
+                                   double* lo, double* hi) {
+    *ok = false;
     *lo = 0.0;
     *hi = 0.0;
-    if (jump_rate <= 0.0) {
+    if (jump_rate <= 0.0 || theta > 0.0) {
         return;
     }
-    if (theta > 0.0) {
-        double two_theta = 2.0 * theta;
-        double m = jump_rate / two_theta;
-        ls_i64 mi = to_int(m + 0.5);
-        if (law == LAW_LAPLACE && mi >= 1 && mi <= 2 && fabs(m - (double)mi) <= 1e-12 * m) {
-            *kind = 1;
-            *mi_out = mi;
-            *q = exp(-(two_theta * t));
-        }
-        return;
-    }
-    *kind = 2;
+    *ok = true;
     double lt = jump_rate * t;
     if (!(lt <= 2700.0)) {
         return;
@@ -301,16 +286,10 @@ LS_HD inline void first_block_test(double theta, double jump_rate, ls_i64 law, d
 }
 
 // Numba twin: levyscore._forward.first_block_no_jump
-// True when the first-block uniforms u1, u2 give no jump (W = 0, N = 0): jump_mixing's own
-// decision, bit for bit.
-LS_HD inline bool first_block_no_jump(double u1, double u2, ls_i64 kind, ls_i64 mi, double q,
-                                      double lo, double hi, double jump_rate, double t) {
-    if (kind == 1) {
-        if (u1 > q) {
-            return false;
-        }
-        return mi < 2 || !(u2 > q);
-    }
+// True when the first uniform u1 of the first block gives no jump (W = 0, N = 0):
+// jump_mixing's own decision, bit for bit.
+LS_HD inline bool first_block_no_jump(double u1, double lo, double hi, double jump_rate,
+                                      double t) {
     if (u1 < lo) {
         return true;
     }

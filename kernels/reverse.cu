@@ -38,12 +38,12 @@ LS_BODY void reverse_step_body(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, const
     ls_u32 cj = stream_word(dom_jump, index);
     ls_u32 cm = stream_word(dom_mark, index);
     double s0 = gaussian_variance(theta, diffusion, h);
-    ls_i64 kind, mi;
-    double q, lo, hi;
-    first_block_test(theta, jump_rate, law, h, &kind, &mi, &q, &lo, &hi);
+    bool ok;
+    double lo, hi;
+    first_block_test(theta, jump_rate, h, &ok, &lo, &hi);
     // a sample whose first jump-stream block says "no jump", in a step without a Gaussian
     // part, has the noise +0.0 (the Numba twin draws those blocks a batch at a time)
-    bool quick = kind > 0 && sqrt(s0 + jump_var * 0.0) == 0.0;
+    bool quick = ok && sqrt(s0 + jump_var * 0.0) == 0.0;
     LS_FOR_EACH(i, n) {
         bool done = false;
         if (quick) {
@@ -51,7 +51,7 @@ LS_BODY void reverse_step_body(ls_i64 n, ls_i64 dim, ls_u32 k0, ls_u32 k1, const
             double u1, u2;
             uniform_pair((ls_u32)(gi & 0xFFFFFFFFull), (ls_u32)(gi >> 32), cj, 0u, k0, k1, &u1,
                          &u2);
-            if (first_block_no_jump(u1, u2, kind, mi, q, lo, hi, jump_rate, h)) {
+            if (first_block_no_jump(u1, lo, hi, jump_rate, h)) {
                 const T* xi = x + i * dim;
                 const T* si = s + i * dim;
                 T* oi = out + i * dim;

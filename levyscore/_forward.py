@@ -162,48 +162,35 @@ def binomial_gamma_mixing(c0, c1, c2, k0, k1, two_theta_t, m):
 
 
 @njit(cache=True)
-def first_block_test(theta, jump_rate, law, t):
+def first_block_test(theta, jump_rate, t):
     """When the first jump-stream block of a sample decides that it has no jump in the
-    elapsed time t (W = 0, N = 0), :func:`jump_mixing` need not run:
-    ``(kind, mi, q, lo, hi)`` for :func:`first_block_no_jump`.
+    elapsed time t (W = 0, N = 0), :func:`jump_mixing` need not run: ``(ok, lo, hi)`` for
+    :func:`first_block_no_jump`.
 
-    kind 1: the Binomial route (theta > 0, Laplace marks, integer m = mi <= 2), whose count
-    is ``J = (u1 > q) + (u2 > q)`` (u1 alone for mi = 1) with the route's own
-    ``q = e^{-2 theta t}``: no jump exactly when J = 0.
-    kind 2: the route of ages (theta <= 0, the reverse noise), whose first age is
-    ``-log(u1) / jump_rate``: no jump exactly when it exceeds t. Decided without the log
-    where u1 < lo or u1 > hi, ``lo, hi = e^{-jump_rate t (1 +- 2^-40)} (1 -+ 2^-40)``: the
-    margins (~1e-12 relative) exceed every rounding of the log, the division and these
-    exponentials (~3e-16 |jump_rate t| + 4e-16) for jump_rate t <= 2700 (beyond, lo = hi = 0
-    and the log decides; there is then certainly a jump).
-    kind 0: no such test (the damping route, other marks, larger m).
+    ok: :func:`jump_mixing` takes its route of ages (theta <= 0: the reverse noise, any
+    amplitude law), whose first age is ``0 + -log(u1) / jump_rate``: no jump exactly when it
+    exceeds t. That is decided without the log where u1 < lo or u1 > hi,
+    ``lo, hi = e^{-jump_rate t (1 +- 2^-40)} (1 -+ 2^-40)``: the margins (~1e-12 relative)
+    exceed every rounding of the log, the division and these exponentials
+    (~3e-16 |jump_rate t| + 4e-16) for jump_rate t <= 2700 (beyond, lo = hi = 0 and the log
+    decides; there is then certainly a jump). Not ok (theta > 0, the other routes, or no
+    jumps at all): no such test.
     """
-    if jump_rate <= 0.0:
-        return 0, 0, 0.0, 0.0, 0.0
-    if theta > 0.0:
-        two_theta = 2.0 * theta
-        m = jump_rate / two_theta
-        mi = int(m + 0.5)
-        if law == LAW_LAPLACE and mi >= 1 and mi <= 2 and abs(m - mi) <= 1e-12 * m:
-            return 1, mi, math.exp(-(two_theta * t)), 0.0, 0.0
-        return 0, 0, 0.0, 0.0, 0.0
+    if jump_rate <= 0.0 or theta > 0.0:
+        return False, 0.0, 0.0
     lt = jump_rate * t
     if not (lt <= 2700.0):
-        return 2, 0, 0.0, 0.0, 0.0
+        return True, 0.0, 0.0
     lo = math.exp(-lt * (1.0 + _FIRST_MARGIN)) * (1.0 - _FIRST_MARGIN)
     hi = math.exp(-lt * (1.0 - _FIRST_MARGIN)) * (1.0 + _FIRST_MARGIN)
-    return 2, 0, 0.0, lo, hi
+    return True, lo, hi
 
 
 @njit(cache=True, inline="always")
-def first_block_no_jump(u1, u2, kind, mi, q, lo, hi, jump_rate, t):
-    """True when the first-block uniforms u1, u2 of a sample give no jump (W = 0, N = 0),
-    for ``(kind, mi, q, lo, hi)`` of :func:`first_block_test` with ``kind >= 1``: the same
-    decision as :func:`jump_mixing`'s, bit for bit."""
-    if kind == 1:
-        if u1 > q:
-            return False
-        return mi < 2 or not (u2 > q)
+def first_block_no_jump(u1, lo, hi, jump_rate, t):
+    """True when the first uniform u1 of a sample's first jump-stream block gives no jump
+    (W = 0, N = 0), for ``(lo, hi)`` of :func:`first_block_test`: the same decision as
+    :func:`jump_mixing`'s, bit for bit."""
     if u1 < lo:
         return True
     if u1 > hi:
@@ -212,16 +199,15 @@ def first_block_no_jump(u1, u2, kind, mi, q, lo, hi, jump_rate, t):
 
 
 @njit(cache=True, inline="always")
-def first_uniforms(ustart, count, c2, k0, k1, u1_out, u2_out):
-    """The two uniforms of block 0 of stream word c2 for samples ``ustart .. ustart + count``
-    (:func:`levyscore._philox.uniform_pair` with c3 = 0, bit for bit), in a loop that LLVM
-    vectorizes (1.8 ns a sample against 14 ns for one call at a time)."""
+def first_uniforms(ustart, count, c2, k0, k1, u1_out):
+    """The first uniform of block 0 of stream word c2 for samples ``ustart .. ustart +
+    count`` (:func:`levyscore._philox.uniform_pair` with c3 = 0, bit for bit), in a loop that
+    LLVM vectorizes (1.9 ns a sample against 14 ns for one call at a time)."""
     for k in range(count):
         gi = ustart + np.uint64(k)
         w0, w1, w2, w3 = philox4x32_10_inline(gi & _MASK32, gi >> _SHIFT32, c2, np.uint64(0),
                                               k0, k1)
         u1_out[k] = uniform_from_words_inline(w0, w1)
-        u2_out[k] = uniform_from_words_inline(w2, w3)
 
 
 @njit(cache=True)

@@ -93,24 +93,22 @@ def _reverse_step_kernel(n, dim, k0, k1, x, s, a, c, h, theta, diffusion, jump_r
     cm = _forward.stream_word(dom_mark, index)
     ustart = np.uint64(start)
     s0 = _forward.gaussian_variance(theta, diffusion, h)
-    kind, mi, q, lo, hi = _forward.first_block_test(theta, jump_rate, law, h)
+    ok, lo, hi = _forward.first_block_test(theta, jump_rate, h)
     # Where the first jump-stream block of a sample decides "no jump" (first_block_test) and
     # the step has no Gaussian part, the noise of that sample is exactly +0.0: samples go in
     # batches of _BATCH whose first blocks are drawn in one vectorized loop
     # (first_uniforms), and those without a jump are combined inline; every other sample is
     # drawn in full by step_sample (which draws the same block again: the same bits).
-    quick = kind > 0 and math.sqrt(s0 + jump_var * 0.0) == 0.0
+    quick = ok and math.sqrt(s0 + jump_var * 0.0) == 0.0
     for batch in nb.prange((n + _BATCH - 1) // _BATCH):
         i0 = batch * _BATCH
         count = min(n - i0, _BATCH)
         u1 = np.empty(_BATCH)
-        u2 = np.empty(_BATCH)
         if quick:
-            _forward.first_uniforms(ustart + np.uint64(i0), count, cj, k0, k1, u1, u2)
+            _forward.first_uniforms(ustart + np.uint64(i0), count, cj, k0, k1, u1)
         for k in range(count):
             i = i0 + k
-            if quick and _forward.first_block_no_jump(u1[k], u2[k], kind, mi, q, lo, hi,
-                                                      jump_rate, h):
+            if quick and _forward.first_block_no_jump(u1[k], lo, hi, jump_rate, h):
                 for d in range(dim):
                     out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
             else:

@@ -355,38 +355,41 @@ def test_binomial_and_poisson_paths_sample_the_same_law():
     assert stats.ks_2samp(y1[:, 0], y2[:, 0]).pvalue > ALPHA
 
 
-@pytest.mark.parametrize("theta, jump_rate", [(0.5, 1.0), (0.25, 1.0), (-0.5, 1.0),
-                                              (0.0, 0.7), (-2.0, 3.0)])
+@pytest.mark.parametrize("theta, law", [(-0.5, "laplace"), (0.0, "laplace"), (-2.0, "laplace"),
+                                        (-0.5, "student-t"), (0.5, "laplace")])
 @pytest.mark.parametrize("t", [1e-9, 0.01, 0.3, 2.0, 3000.0])
-def test_first_block_decides_like_jump_mixing(theta, jump_rate, t):
+def test_first_block_decides_like_jump_mixing(theta, law, t):
     """first_block_test / first_block_no_jump (the reverse step's shortcut) say "no jump"
-    exactly when jump_mixing draws N = 0, sample by sample: the Binomial route (theta > 0,
-    integer m = 1, 2), the route of ages (theta <= 0; its thresholds lo and hi and the log
-    between them), and lambda t beyond 2700 (no thresholds)."""
+    exactly when jump_mixing draws N = 0, sample by sample, on its route of ages (theta <= 0;
+    the thresholds lo and hi and the log between them; lambda t beyond 2700: no thresholds),
+    and offer no test for theta > 0."""
     import math
 
     from levyscore import _forward
     from levyscore._philox import uniform_pair
-    from levyscore.amplitudes._dispatch import LAW_LAPLACE
+    from levyscore.amplitudes import as_amplitude
 
-    kind, mi, q, lo, hi = _forward.first_block_test(theta, jump_rate, LAW_LAPLACE, t)
-    assert kind == (1 if theta > 0 else 2)
+    jump_rate = 1.3
+    ok, lo, hi = _forward.first_block_test(theta, jump_rate, t)
+    assert ok == (theta <= 0.0)
+    if not ok:
+        return
+    law_id, law_param = _forward._law_args(as_amplitude(law))
     k0, k1, cj, cm = np.uint64(11), np.uint64(12), np.uint64(5), np.uint64(6)
     seen = set()
     for i in range(1500):
         c0, c1 = np.uint64(i), np.uint64(0)
-        u1, u2 = uniform_pair(c0, c1, cj, np.uint64(0), k0, k1)
-        fast = _forward.first_block_no_jump(u1, u2, kind, mi, q, lo, hi, jump_rate, t)
+        u1, _ = uniform_pair(c0, c1, cj, np.uint64(0), k0, k1)
+        fast = _forward.first_block_no_jump(u1, lo, hi, jump_rate, t)
         _, n_jumps = _forward.jump_mixing(c0, c1, cj, cm, k0, k1, t, theta, jump_rate,
-                                          LAW_LAPLACE, 0.0)
-        assert fast == (n_jumps == 0), (i, u1, u2)
+                                          law_id, law_param)
+        assert fast == (n_jumps == 0), (i, u1)
         seen.add(fast)
-    if 1e-3 < jump_rate * t < 5.0 and not (kind == 1 and t < 1e-3):
+    if 1e-3 < jump_rate * t < 5.0:
         assert seen == {True, False}
-    # right at the thresholds of the route of ages: the log decides, as jump_mixing does
-    if kind == 2 and hi > 0.0:
+    # right at the thresholds: the log decides, as jump_mixing does
+    if hi > 0.0:
         for u1 in (lo, hi, math.exp(-jump_rate * t), np.nextafter(lo, 0.0),
                    np.nextafter(hi, 2.0)):
             age = 0.0 + -math.log(u1) / jump_rate
-            assert _forward.first_block_no_jump(u1, 0.5, kind, mi, q, lo, hi, jump_rate,
-                                                t) == (age > t)
+            assert _forward.first_block_no_jump(u1, lo, hi, jump_rate, t) == (age > t)
