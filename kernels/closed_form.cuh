@@ -368,38 +368,23 @@ LS_HD inline double h_fast(double r, ls_i64 dim, double lam, double b, ls_i64 m,
     return hh;
 }
 
-// Numba twin: levyscore._closed_form._h_given
-// h at r from the base quotient g (NaN: none) in the linear domain, else h_fast (exact).
-LS_HD inline double h_given(double r, ls_i64 dim, double lam, double b, ls_i64 m, double latom,
-                            double atom, const double* lw, double g) {
+// Numba twin: levyscore._closed_form._h_prepared
+// h_fast with the base quotient from the prepared table ratio_coef where has_ratio is nonzero
+// and the table serves r: the linear domain, else h_fast (exact).
+LS_HD inline double h_prepared(double r, ls_i64 dim, double lam, double b, ls_i64 m,
+                               double latom, double atom, const double* lw,
+                               const double* ratio_coef, ls_i64 has_ratio) {
     double hh = -1.0;
-    if (!(g != g)) {  // not math.isnan(g)
-        hh = h_linear_ratio(r, b, g, dim, lam, m, atom, lw);
+    if (has_ratio != 0) {
+        double g = ratio_lookup(ratio_coef, r);
+        if (!(g != g)) {  // not math.isnan(g)
+            hh = h_linear_ratio(r, b, g, dim, lam, m, atom, lw);
+        }
     }
     if (hh < 0.0) {
         hh = h_fast(r, dim, lam, b, m, latom, atom, lw);
     }
     return hh;
-}
-
-// Numba twin: levyscore._closed_form._h_prepared
-// h_fast at r with the row's weight table lw (the Numba twin takes all rows and the row: its
-// views cost a reference count), the base quotient from the prepared table ratio_coef where
-// has_ratio is nonzero and the table serves r; exact elsewhere.
-LS_HD inline double h_prepared(double r, ls_i64 dim, double lam, double b, ls_i64 m,
-                               double latom, double atom, const double* lw,
-                               const double* ratio_coef, ls_i64 has_ratio) {
-    double g = ls_nan();
-    if (has_ratio != 0) {
-        g = ratio_lookup(ratio_coef, r);
-    }
-    if (m == 1 && !(g != g)) {
-        double hh = h_one(r, b, g, dim, lam, lw[m + 1], lw[m + 1 + 1]);
-        if (hh >= 0.0) {
-            return hh;
-        }
-    }
-    return h_given(r, dim, lam, b, m, latom, atom, lw, g);
 }
 
 // Numba twin: levyscore._closed_form.row_not_finite

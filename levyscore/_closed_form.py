@@ -290,32 +290,17 @@ def _h_fast(r, dim, lam, b, m, latom, atom, lw):
     return hh
 
 
-@nb.njit(cache=True, inline="always")
-def _h_prepared(r, dim, lam, b, m, latom, atom, lw, row, ratio_coef, has_ratio):
-    """:func:`_h_fast` at r with the weight table ``lw[row]`` (lw of shape (rows, 2, m + 1)),
-    the base quotient from the prepared table ``ratio_coef``
+@nb.njit(cache=True)
+def _h_prepared(r, dim, lam, b, m, latom, atom, lw, ratio_coef, has_ratio):
+    """:func:`_h_fast` with the base quotient from the prepared table ``ratio_coef``
     (:func:`levyscore._ratio_table.ratio_table` at the window's lowest order) where
-    ``has_ratio`` is nonzero and the table serves rho = r / b, exact elsewhere.
-
-    The hot path (m = 1, table hit) reads ``lw[row, 1, 1]`` alone: the view ``lw[row]``
-    costs a reference count per point, so it is made only on the other paths."""
-    g = math.nan
+    ``has_ratio`` is nonzero and the table serves r, exact elsewhere: the linear domain
+    (:func:`_h_linear_ratio`), else :func:`_h_fast`."""
+    hh = -1.0
     if has_ratio != 0:
         g = ratio_lookup(ratio_coef, r)  # NaN for r = 0, r = inf, r outside the table
-    if m == 1 and not math.isnan(g):
-        hh = _h_one(r, b, g, dim, lam, lw[row, 1, 0], lw[row, 1, 1])
-        if hh >= 0.0:
-            return hh
-    return _h_given(r, dim, lam, b, m, latom, atom, lw[row], g)
-
-
-@nb.njit(cache=True)
-def _h_given(r, dim, lam, b, m, latom, atom, lw, g):
-    """h at r from the base quotient g (NaN: none) in the linear domain
-    (:func:`_h_linear_ratio`), else :func:`_h_fast` (exact)."""
-    hh = -1.0
-    if not math.isnan(g):
-        hh = _h_linear_ratio(r, b, g, dim, lam, m, atom, lw)
+        if not math.isnan(g):
+            hh = _h_linear_ratio(r, b, g, dim, lam, m, atom, lw)
     if hh < 0.0:
         hh = _h_fast(r, dim, lam, b, m, latom, atom, lw)
     return hh
@@ -417,7 +402,7 @@ def score_row(y, i, dim, lam, b, m, latom, atom, lw, row, ratio_coef, has_ratio,
     usual = r2 > 1e-290 and r2 < 1e290
     if not usual:
         r = rescaled_norm(y, i, dim)
-    hh = _h_prepared(r, dim, lam, b, m, latom[row], atom[row], lw, row, ratio_coef, has_ratio)
+    hh = _h_prepared(r, dim, lam, b, m, latom[row], atom[row], lw[row], ratio_coef, has_ratio)
     if hh < 1e290:
         write_row(y, i, dim, hh, a, c, combine, out)
     else:

@@ -271,7 +271,6 @@ def _raise_score_overflow(y2, out):
         f"(|S| ~ 1/|y| near the origin of a pure-jump law, and |S| = |y| h with h ~ 1/t "
         f"at tiny t for heavy-tailed jumps); |y| must be above ~1e-300 and |y| h below "
         f"~1.8e308")
-    return out
 
 
 def _closed_form_device_points(process, y):

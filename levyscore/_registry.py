@@ -422,7 +422,7 @@ KERNELS = (
         twin_name="_closed_form.point_closed_form_kernel",
     ),
     KernelInfo(
-        "h_fast", "_closed_form._h_fast", ("h_fast", "h_limit", "h_prepared", "h_given"), "closed_form.cuh",
+        "h_fast", "_closed_form._h_fast", ("h_fast", "h_limit", "h_prepared"), "closed_form.cuh",
         "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 r:T* dim:i64 lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
