@@ -50,9 +50,10 @@ LS_BODY void h_fast_body(ls_i64 n, const T* r, ls_i64 dim, double lam, double b,
     }
 }
 
-// The loop body of levyscore._closed_form.closed_form_score_kernel: the usual row inline,
-// every other row by score_row (the same bits for the usual row); bad_out[0] counts the rows
-// of y or of the score with a NaN or inf entry.
+// The loop body of levyscore._closed_form.closed_form_score_kernel, one row per thread
+// (one_row: the usual row inline, every other row by score_row, the same bits for the usual
+// row; the Numba twin takes rows two at a time for 8 <= D < 128, with the same operations
+// per row); bad_out[0] counts the rows of y or of the score with a NaN or inf entry.
 template <typename T>
 LS_BODY void closed_form_score_body(ls_i64 n, ls_i64 dim, const T* y, double lam, double b,
                                     ls_i64 m, const double* latom, const double* atom,
@@ -63,28 +64,10 @@ LS_BODY void closed_form_score_body(ls_i64 n, ls_i64 dim, const T* y, double lam
     LS_FOR_EACH(i, n) {
         ls_i64 row = table_row(i, per_row);
         const T* yi = y + i * dim;
-        T* oi = out + i * dim;
-        const double* lwr = lw + row * 2 * (m + 1);
-        bool done = false;
-        if (usual_law) {
-            double r2 = 0.0;
-            for (ls_i64 d = 0; d < dim; ++d) {
-                r2 += (double)yi[d] * (double)yi[d];
-            }
-            double r = sqrt(r2);
-            // h_one's h and checks for D >= 2, written out as in the Numba twin
-            double hh = 0.5 * lam + lwr[m + 1] * ratio_lookup(ratio_coef, r);
-            if (r2 > 1e-290 && r2 < 1e290 && lwr[m + 1 + 1] > 1e-280 && hh < 1e280 &&
-                hh * r < 1e300) {
-                write_row(yi, dim, hh, a, c, combine, oi);
-                done = true;
-            }
-        }
-        if (!done) {
-            if (score_row(yi, dim, lam, b, m, latom[row], atom[row], lwr, ratio_coef, has_ratio,
-                          a, c, combine, oi)) {
-                count_one(bad_out);
-            }
+        if (one_row(yi, norm2(yi, dim), dim, lam, b, m, latom[row], atom[row],
+                    lw + row * 2 * (m + 1), ratio_coef, has_ratio, usual_law, a, c, combine,
+                    out + i * dim)) {
+            count_one(bad_out);
         }
     }
 }

@@ -141,12 +141,14 @@ LS_HD inline double ratio_lookup(const double* coef, double r) {
     ls_i64 u = double_bits(r);
     ls_i64 piece = ((u >> 52) - to_int(coef[2])) * RT_S + ((u >> RT_SHIFT) & (RT_S - 1));
     double t = (double)(u & RT_MASK) * RT_TSCALE - 1.0;
-    ls_i64 base = RT_HEAD + piece * RT_STRIDE;
-    double v = coef[base + RT_NC];
-    for (ls_i64 k = RT_NC - 1; k >= 1; --k) {
-        v = v * t + coef[base + k];
-    }
-    return coef[base] + v;
+    const double* c = coef + RT_HEAD + piece * RT_STRIDE;
+    // Estrin's scheme for the degree-9 polynomial c[1] + c[2] t + ... + c[10] t^9
+    double t2 = t * t;
+    double t4 = t2 * t2;
+    double r0 = (c[1] + c[2] * t) + (c[3] + c[4] * t) * t2;
+    double r1 = (c[5] + c[6] * t) + (c[7] + c[8] * t) * t2;
+    double v = (r0 + r1 * t4) + (c[9] + c[10] * t) * (t4 * t4);
+    return c[0] + v;
 }
 
 // Numba twin: levyscore._closed_form._h_linear_window
@@ -401,6 +403,44 @@ LS_HD inline ls_i64 row_not_finite(const T* yi, const T* oi, ls_i64 dim) {
     return 0;
 }
 
+// Numba twin: levyscore._closed_form.norm2
+// |yi|^2: for D < 8 in index order; for D >= 8 the first 8 floor(D/8) squares in eight partial
+// sums (sum k takes the indices = k mod 8), added as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) +
+// (s6 + s7)), then the last D mod 8 squares in index order.
+template <typename T>
+LS_HD inline double norm2(const T* yi, ls_i64 dim) {
+    if (dim < 8) {
+        double r2 = 0.0;
+        for (ls_i64 d = 0; d < dim; ++d) {
+            r2 += (double)yi[d] * (double)yi[d];
+        }
+        return r2;
+    }
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ls_i64 top = dim - dim % 8;
+    for (ls_i64 d = 0; d < top; d += 8) {
+        for (int k = 0; k < 8; ++k) {
+            s[k] += (double)yi[d + k] * (double)yi[d + k];
+        }
+    }
+    double r2 = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (ls_i64 d = top; d < dim; ++d) {
+        r2 += (double)yi[d] * (double)yi[d];
+    }
+    return r2;
+}
+
+// Numba twin: levyscore._closed_form.usual_h
+// true, with *hh = lam/2 + c G(r), when a row with |y|^2 = r2 and weight table lw is the usual
+// row of a law with m = 1 and D >= 2 (a table hit, no under- or overflow of r2, h or h r).
+LS_HD inline bool usual_h(double r2, double lam, const double* lw, ls_i64 m,
+                          const double* ratio_coef, double* hh) {
+    double r = sqrt(r2);
+    *hh = 0.5 * lam + lw[m + 1] * ratio_lookup(ratio_coef, r);
+    return r2 > 1e-290 && r2 < 1e290 && lw[m + 1 + 1] > 1e-280 && *hh < 1e280 &&
+           *hh * r < 1e300;
+}
+
 // Numba twin: levyscore._closed_form.write_row
 // oi = S = -hh yi, or a yi + c S if combine (the reverse step's combine).
 template <typename T>
@@ -425,10 +465,7 @@ LS_HD inline ls_i64 score_row(const T* yi, ls_i64 dim, double lam, double b, ls_
                               double latom, double atom, const double* lw,
                               const double* ratio_coef, ls_i64 has_ratio, double a, double c,
                               ls_i64 combine, T* oi) {
-    double r2 = 0.0;
-    for (ls_i64 d = 0; d < dim; ++d) {
-        r2 += (double)yi[d] * (double)yi[d];
-    }
+    double r2 = norm2(yi, dim);
     double r = sqrt(r2);
     bool usual = r2 > 1e-290 && r2 < 1e290;
     if (!usual) {
@@ -449,6 +486,23 @@ LS_HD inline ls_i64 score_row(const T* yi, ls_i64 dim, double lam, double b, ls_
         return row_not_finite(yi, oi, dim);
     }
     return 0;
+}
+
+// Numba twin: levyscore._closed_form.one_row
+// A row of closed_form_score with |yi|^2 = r2 (norm2): the usual row (usual_h) inline, any
+// other by score_row; 1 if row yi or oi has a NaN or inf entry.
+template <typename T>
+LS_HD inline ls_i64 one_row(const T* yi, double r2, ls_i64 dim, double lam, double b, ls_i64 m,
+                            double latom, double atom, const double* lw,
+                            const double* ratio_coef, ls_i64 has_ratio, bool usual_law,
+                            double a, double c, ls_i64 combine, T* oi) {
+    double hh = 0.0;
+    if (usual_law && usual_h(r2, lam, lw, m, ratio_coef, &hh)) {
+        write_row(yi, dim, hh, a, c, combine, oi);
+        return 0;
+    }
+    return score_row(yi, dim, lam, b, m, latom, atom, lw, ratio_coef, has_ratio, a, c, combine,
+                     oi);
 }
 
 // Adds one to the counter *count (atomically on the device).

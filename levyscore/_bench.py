@@ -30,6 +30,22 @@ def _best_of(fn, repeat):
     return best
 
 
+def _best_of_each(fns, repeat):
+    """Best time of each callable in ``fns``, timed in turn within each of ``repeat`` rounds
+    (after one warm-up call each), so that every ratio between them is taken under the same
+    conditions: on a shared two-core machine the speed of both cores drifts between and
+    within processes."""
+    for fn in fns:
+        fn()
+    best = [np.inf] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best
+
+
 def bench_score(n=1_000_000, repeat=3, seed=0):
     """Closed-form generalized score, D = 2, m = 1, against the SciPy ``kve`` formula."""
     import levyscore
@@ -41,8 +57,8 @@ def bench_score(n=1_000_000, repeat=3, seed=0):
     ours = proc.transition(t)
     err = np.max(np.abs(ours.score(y) - scipy_closed_form_score(y, t, 0.5, 1.0, proc.b))
                  / np.maximum(np.abs(scipy_closed_form_score(y, t, 0.5, 1.0, proc.b)), 1e-300))
-    t_ours = _best_of(lambda: ours.score(y), repeat)
-    t_base = _best_of(lambda: scipy_closed_form_score(y, t, 0.5, 1.0, proc.b), repeat)
+    t_ours, t_base = _best_of_each(
+        [lambda: ours.score(y), lambda: scipy_closed_form_score(y, t, 0.5, 1.0, proc.b)], repeat)
     return dict(name="score closed form (D=2, m=1)", n=n, levyscore_s=t_ours, baseline_s=t_base,
                 ratio=t_base / t_ours, rate=n / t_ours, unit="points/s",
                 baseline="scipy.special.kve formula", max_rel_diff=float(err))
@@ -116,7 +132,11 @@ def bench_reverse_step(n=1_000_000, repeat=3, seed=0):
     time minus the score time, divided by the score time. The score is the process's own
     (``proc.score``: the ODE step fuses it with its combine); ``overhead_ode_callable`` is the
     ODE step with any other callable (the same score behind a lambda: score, then combine),
-    and ``step_s`` the absolute step times.
+    and ``step_s`` the absolute step times. ``sde_parts`` splits the SDE step's extra time,
+    as fractions of the score: the step kernel (``ReverseNoise.step``, a pass over x, s and
+    the result with the exact noise) with the case's jump rate and with a jump rate of
+    1e-12 (no row draws a jump), and the first Philox block of every sample alone (the
+    vectorized loop that decides "no jump"), the least any exact noise costs.
     """
     import levyscore
     from levyscore._reverse import ExpEuler, ReverseNoise
@@ -125,26 +145,60 @@ def bench_reverse_step(n=1_000_000, repeat=3, seed=0):
     proc = levyscore.JumpDiffusion(2, theta=0.5, diffusion=0.0, jump_rate=1.0, jump_var=2.0)
     x = proc.stationary().sample(n, rng=seed)
     score = proc.score
-    t_score = _best_of(lambda: score(x, 1.0), repeat)
-    out = {}
-    for eta in (0.0, 1.0):
-        solver = ExpEuler(proc, score, eta=eta)
-        noise = ReverseNoise(proc, eta, philox_key(seed))
-        out[eta] = _best_of(lambda: solver.step(1.0, 0.99, x, 0, noise), repeat)
-    solver = ExpEuler(proc, lambda y, t: score(y, t))
-    t_callable = _best_of(lambda: solver.step(1.0, 0.99, x, 0, None), repeat)
+    key = philox_key(seed)
+    steps = [lambda eta=eta: ExpEuler(proc, score, eta=eta).step(
+        1.0, 0.99, x, 0, ReverseNoise(proc, eta, key)) for eta in (0.0, 1.0)]
+    other = ExpEuler(proc, lambda y, t: score(y, t))
+    s = score(x, 1.0)
+    h = proc.clock(1.0) - proc.clock(0.99)
+    kernel = [lambda eta=eta: ReverseNoise(proc, eta, key).step(0, 1.0, x, 0.5, s, h)
+              for eta in (1.0, 1e-12)]
+    first_blocks = _first_blocks_kernel()
+    blocks = np.empty((n + 255) // 256)
+    k0, k1 = (np.uint64(v) for v in key)
+    t_score, t_ode, t_sde, t_callable, t_kernel, t_quiet, t_blocks = _best_of_each(
+        [lambda: score(x, 1.0), *steps, lambda: other.step(1.0, 0.99, x, 0, None), *kernel,
+         lambda: first_blocks(n, k0, k1, blocks)], repeat)
+    out = {0.0: t_ode, 1.0: t_sde}
+    parts = dict(step_kernel=t_kernel / t_score, step_kernel_no_jumps=t_quiet / t_score,
+                 first_blocks=t_blocks / t_score)
     return dict(name="reverse step overhead (exp-Euler, D=2)", n=n, levyscore_s=out[0.0],
                 baseline_s=t_score, ratio=t_score / out[0.0], rate=n / out[0.0],
                 unit="points/step/s", baseline="one closed-form score evaluation",
                 overhead_ode=(out[0.0] - t_score) / t_score,
                 overhead_sde=(out[1.0] - t_score) / t_score,
                 overhead_ode_callable=(t_callable - t_score) / t_score,
-                step_s=dict(ode=out[0.0], sde=out[1.0], ode_callable=t_callable))
+                step_s=dict(ode=out[0.0], sde=out[1.0], ode_callable=t_callable),
+                sde_parts=parts)
+
+
+def _first_blocks_kernel():
+    """The first jump-stream Philox block of samples ``0 .. n-1`` (reverse domain, step 0),
+    256 at a time in the vectorized loop of the SDE step
+    (:func:`levyscore._forward.first_uniforms`); one uniform per batch is kept."""
+    import numba as nb
+
+    from levyscore import _forward
+
+    cj = _forward.stream_word(_forward.DOMAIN_REVERSE_JUMP, 0)
+
+    @nb.njit(cache=True, parallel=True)
+    def first_blocks(n, k0, k1, out):
+        for batch in nb.prange((n + 255) // 256):
+            u1 = np.empty(256)
+            _forward.first_uniforms(np.uint64(256 * batch), min(256, n - 256 * batch), cj, k0,
+                                    k1, u1)
+            out[batch] = u1[0]
+
+    return first_blocks
 
 
 def _floor_kernel():
-    """The memory floor of a radial score (Numba, compiled on first use): read each row,
-    take its norm, write ``-y h`` with the cheapest h that depends on it."""
+    """The memory floor of a radial score (Numba, compiled on first use): two bare loops that
+    read each row, take its norm and write ``-y h`` with the cheapest h that depends on it,
+    one summing the norm in index order, one with ``fastmath`` (the sum reassociated into
+    vector lanes). Neither is the faster at every D (index order at D = 2, lanes from
+    D = 64 on, where the index-order sum waits on each addition); the floor is the faster."""
     import numba as nb
 
     @nb.njit(cache=True, parallel=True)
@@ -158,16 +212,28 @@ def _floor_kernel():
             for d in range(dim):
                 out[i, d] = -h * y[i, d]
 
-    return floor_loop
+    # the same loop; a separate function, as Numba's cache keys on the function, not flags
+    @nb.njit(cache=True, parallel=True, fastmath=True)
+    def floor_loop_lanes(y, out):
+        n, dim = y.shape
+        for i in nb.prange(n):
+            r2 = 0.0
+            for d in range(dim):
+                r2 += y[i, d] * y[i, d]
+            h = 1.0 / (1.0 + math.sqrt(r2))
+            for d in range(dim):
+                out[i, d] = -h * y[i, d]
+
+    return floor_loop, floor_loop_lanes
 
 
 def bench_floor(n=2_000_000, repeat=7, seed=0, dims=(2, 64, 3072)):
-    """Closed-form score (pure jump, m = 1, t = 1) against the machine's floor loop
+    """Closed-form score (pure jump, m = 1, t = 1) against the machine's floor loops
     (:func:`_floor_kernel`) at D in ``dims``, about ``n`` array elements each, warm arrays,
     best of ``repeat``: ns per point, ns per element, and the ratio score / floor."""
     import levyscore
 
-    floor_loop = _floor_kernel()
+    floor_loops = _floor_kernel()
     lines, recs = [], []
     for dim in dims:
         rows = max(1, n // dim)
@@ -175,8 +241,10 @@ def bench_floor(n=2_000_000, repeat=7, seed=0, dims=(2, 64, 3072)):
                                        jump_var=2.0)
         y = np.random.default_rng(seed).standard_normal((rows, dim)) * 2.0
         out = np.empty_like(y)
-        t_floor = _best_of(lambda: floor_loop(y, out), repeat)
-        t_score = _best_of(lambda: proc.score(y, 1.0), repeat)
+        *t_floors, t_score = _best_of_each(
+            [*(lambda loop=loop: loop(y, out) for loop in floor_loops),
+             lambda: proc.score(y, 1.0)], repeat)
+        t_floor = min(t_floors)
         rec = dict(dim=dim, rows=rows, score_ns_point=1e9 * t_score / rows,
                    score_ns_element=1e9 * t_score / y.size,
                    floor_ns_element=1e9 * t_floor / y.size, ratio=t_score / t_floor)
@@ -206,7 +274,8 @@ def bench_floor(n=2_000_000, repeat=7, seed=0, dims=(2, 64, 3072)):
     lines.append(f"  forward sampling, D={dim}: {fwd['forward_ns_element']:.2f} ns/element; "
                  f"NumPy standard_normal {fwd['numpy_1_ns_element']:.2f} ns/element on one "
                  f"thread, {fwd['numpy_2_ns_element']:.2f} on two")
-    header = (f"closed-form score vs the floor loop (read, norm, write -y h), ~{n} elements, "
+    header = (f"closed-form score vs the floor (the faster of two bare loops: read, norm, "
+              f"write -y h), ~{n} elements, "
               f"best of {repeat}:")
     return dict(name="floor", n=n, results=recs, forward=fwd,
                 line="\n".join([header] + lines))
@@ -609,7 +678,10 @@ def run(names=None, *, n=None, repeat=3, out=print):
             + (f", solver overhead ODE {100 * rec['overhead_ode']:.0f}% (other score "
                f"callables {100 * rec['overhead_ode_callable']:.0f}%), SDE "
                f"{100 * rec['overhead_sde']:.0f}% (steps: ODE {rec['step_s']['ode']:.4f} s, "
-               f"SDE {rec['step_s']['sde']:.4f} s)"
+               f"SDE {rec['step_s']['sde']:.4f} s); of the score: step kernel "
+               f"{100 * rec['sde_parts']['step_kernel']:.0f}% (no jumps "
+               f"{100 * rec['sde_parts']['step_kernel_no_jumps']:.0f}%), first Philox blocks "
+               f"{100 * rec['sde_parts']['first_blocks']:.0f}%"
                if "overhead_ode" in rec else "")
             + (f", table build {rec['build_s']:.1f} s, certified error {rec['certified']:.1e}"
                if "build_s" in rec else "")

@@ -76,6 +76,7 @@ from ._philox import (
     DOMAIN_STATIONARY_JUMP,
     DOMAIN_STATIONARY_MARK,
     MAX_STREAM_INDEX,
+    box_muller,
     gamma_variate,
     normal_pair,
     stream_word,
@@ -307,20 +308,52 @@ def jump_mixing(c0, c1, c2, cm, k0, k1, t, theta, jump_rate, law, param):
     return w, n
 
 
+@njit(cache=True, inline="always")
+def row_uniforms(c0, c1, c2, k0, k1, pairs, out):
+    """``out[2 j], out[2 j + 1]`` = the two uniforms of block j (``c3 = j``) of stream word c2,
+    for j < pairs (:func:`levyscore._philox.uniform_pair`, bit for bit), in a loop that LLVM
+    vectorizes."""
+    for j in range(pairs):
+        w0, w1, w2, w3 = philox4x32_10_inline(c0, c1, c2, np.uint64(j), k0, k1)
+        out[2 * j] = uniform_from_words_inline(w0, w1)
+        out[2 * j + 1] = uniform_from_words_inline(w2, w3)
+
+
+#: From this D on, :func:`gaussian_row` draws a row's uniforms in one vectorized loop.
+ROW_UNIFORMS_MIN_DIM = 16
+
+
 @njit(cache=True)
 def gaussian_row(c0, c1, c2, k0, k1, scale, decay, base, has_base, out):
     """``out[d] = decay * base[d] + scale * xi_d`` (``scale * xi_d`` without base).
 
     ``xi`` ~ N(0, I_D) is read from the stream word ``c2``: block j gives
     ``xi_{2j}`` and ``xi_{2j+1}``. When ``scale == 0`` no normal is drawn and
-    the result is ``decay * base`` (or exactly +0.0).
+    the result is ``decay * base`` (or exactly +0.0). ``base`` must not share memory with
+    ``out``: from D = ``ROW_UNIFORMS_MIN_DIM`` on, ``out`` first holds the row's uniforms.
     """
     dim = out.shape[0]
     if scale == 0.0:
         for d in range(dim):
             out[d] = decay * base[d] if has_base else 0.0
         return
-    for d in range(0, dim, 2):
+    start = 0
+    if dim >= ROW_UNIFORMS_MIN_DIM:
+        # the rows' uniforms first, into out itself, in a loop that LLVM vectorizes
+        # (row_uniforms); then Box-Muller pair by pair: the bits of normal_pair
+        pairs = dim // 2
+        row_uniforms(c0, c1, c2, k0, k1, pairs, out)
+        for j in range(pairs):
+            d = 2 * j
+            z0, z1 = box_muller(out[d], out[d + 1])
+            if has_base:
+                out[d] = decay * base[d] + scale * z0
+                out[d + 1] = decay * base[d + 1] + scale * z1
+            else:
+                out[d] = scale * z0
+                out[d + 1] = scale * z1
+        start = 2 * pairs
+    for d in range(start, dim, 2):
         z0, z1 = normal_pair(c0, c1, c2, np.uint64(d // 2), k0, k1)
         if has_base:
             out[d] = decay * base[d] + scale * z0

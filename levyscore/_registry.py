@@ -434,7 +434,8 @@ KERNELS = (
     KernelInfo(
         "closed_form_score", "_closed_form.closed_form_score",
         ("rescaled_norm", "score_row_near_origin", "row_not_finite", "ratio_lookup",
-         "double_bits", "score_row", "write_row"), "closed_form.cuh", "closed_form.cu",
+         "double_bits", "score_row", "write_row", "norm2", "usual_h", "one_row"),
+        "closed_form.cuh", "closed_form.cu",
         ("f64", "f32"),
         _a("n:i64 dim:i64 y:T* lam:f64 b:f64 m:i64 latom:f64* atom:f64* lw:f64* "
            "per_row:i64 ratio_coef:f64* has_ratio:i64 a:f64 c:f64 combine:i64 out:T*! "

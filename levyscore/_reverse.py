@@ -107,7 +107,7 @@ def _reverse_step_kernel(n, dim, k0, k1, x, s, a, c, h, theta, diffusion, jump_r
         if quick:
             _forward.first_uniforms(ustart + np.uint64(i0), count, cj, k0, k1, u1)
         for k in range(count):
-            i = i0 + k
+            i = np.uint64(i0 + k)  # unsigned: no negative-index test at each access
             if quick and _forward.first_block_no_jump(u1[k], lo, hi, jump_rate, h):
                 for d in range(dim):
                     out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
@@ -131,7 +131,18 @@ def step_sample(i, dim, k0, k1, x, s, a, c, h, theta, jump_rate, jump_var, s0, u
         for d in range(dim):
             out[i, d] = a * x[i, d] + c * s[i, d] + 0.0
         return
-    for d in range(0, dim, 2):
+    start = 0
+    if dim >= _forward.ROW_UNIFORMS_MIN_DIM:  # as _forward.gaussian_row: the same bits
+        row = out[i]
+        pairs = dim // 2
+        _forward.row_uniforms(c0, c1, cg, k0, k1, pairs, row)
+        for j in range(pairs):
+            d = 2 * j
+            z0, z1 = _forward.box_muller(row[d], row[d + 1])
+            out[i, d] = a * x[i, d] + c * s[i, d] + scale * z0
+            out[i, d + 1] = a * x[i, d + 1] + c * s[i, d + 1] + scale * z1
+        start = 2 * pairs
+    for d in range(start, dim, 2):
         z0, z1 = _forward.normal_pair(c0, c1, cg, np.uint64(d // 2), k0, k1)
         out[i, d] = a * x[i, d] + c * s[i, d] + scale * z0
         if d + 1 < dim:

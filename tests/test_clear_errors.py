@@ -265,6 +265,22 @@ def test_bench_run_validates_its_arguments():
         _bench.run(["score"], repeat=0, out=lambda line: None)
 
 
+def test_reverse_and_floor_benchmarks_run_end_to_end():
+    """The two benchmarks that compile kernels of their own (the floor loops, the first Philox
+    blocks), at a tiny size: every timing positive and finite, and their lines printed."""
+    from levyscore import _bench
+
+    lines = []
+    _bench.run(["reverse", "floor"], n=600, repeat=1, out=lines.append)
+    text = "\n".join(lines)
+    assert "first Philox blocks" in text and "score/floor" in text
+    rev = _bench.bench_reverse_step(n=600, repeat=1)
+    values = [rev["baseline_s"], *rev["step_s"].values(), *rev["sde_parts"].values()]
+    assert all(np.isfinite(v) and v > 0 for v in values), rev
+    floor = _bench.bench_floor(n=600, repeat=1, dims=(2, 16))
+    assert all(r["floor_ns_element"] > 0 and np.isfinite(r["ratio"]) for r in floor["results"])
+
+
 def test_cli_study_arguments(capsys):
     assert "argument --seeds: must be an integer >= 1, got 0" in _cli_error(
         capsys, ["study", "heavy-tail", "--seeds", "0"])

@@ -163,6 +163,31 @@ def digest():
 """
 
 
+@pytest.mark.parametrize("dim", [1, 2, 15, 16, 17, 33, 3072])
+@pytest.mark.parametrize("has_base", [False, True])
+def test_gaussian_row_equals_normal_pairs(dim, has_base):
+    """From D = 16 a row's uniforms are drawn in one vectorized loop (row_uniforms) before
+    Box-Muller: every entry equals ``decay * base + scale * z`` with z from the one-block
+    ``normal_pair`` of its pair (block d // 2 of the stream), bit for bit, odd D included.
+    (The reverse step's rows, ``_reverse.step_sample``, use the same loop; they are checked
+    against this forward draw in tests/test_reverse.py.)"""
+    from levyscore._philox import normal_pair
+
+    c0, c1, c2 = np.uint64(12345), np.uint64(7), np.uint64(0x01000003)
+    k0, k1 = (np.uint64(v) for v in KEY)
+    base = np.random.default_rng(dim).standard_normal(dim)
+    scale, decay = 1.7, 0.3
+    out = np.empty(dim)
+    fw.gaussian_row(c0, c1, c2, k0, k1, scale, decay, base, has_base, out)
+    want = np.empty(dim)
+    for d in range(0, dim, 2):
+        z = normal_pair(c0, c1, c2, np.uint64(d // 2), k0, k1)
+        for e in range(d, min(d + 2, dim)):
+            noise = scale * z[e - d]
+            want[e] = decay * base[e] + noise if has_base else noise
+    np.testing.assert_array_equal(out, want)
+
+
 def test_bit_identical_for_one_and_two_threads():
     namespace = {}
     exec(DIGEST_SRC, namespace)  # compiles (and caches) the kernels in this process

@@ -167,7 +167,7 @@ def test_overflowing_scores_are_refused():
     assert bad == 1 and not np.isfinite(out[2]).all() and np.isfinite(np.delete(out, 2, 0)).all()
 
 
-@pytest.mark.parametrize("dim", [2, 5])
+@pytest.mark.parametrize("dim", [2, 5, 16])
 def test_fused_ode_step_equals_score_then_combine(dim):
     """The exponential Euler ODE step with the process's own score runs score and combine in
     one pass (JumpDiffusion._score_combine): the same bits as a score callable that is not
@@ -187,3 +187,59 @@ def test_fused_ode_step_equals_score_then_combine(dim):
     x[5, 0] = math.nan  # the fused pass declines; the two-step path raises its own error
     with pytest.raises(ValueError, match="must be finite"):
         fused.step(1.0, 0.97, x, 0, None)
+
+
+def _norm2_by_definition(row):
+    """|y|^2 in the order that ``_closed_form.norm2`` documents (index order below D = 8;
+    eight partial sums, a fixed tree, then the tail in index order from D = 8 up)."""
+    dim = row.shape[0]
+    if dim < 8:
+        total = 0.0
+        for v in row:
+            total += v * v
+        return total
+    top = dim - dim % 8
+    s = [0.0] * 8
+    for d in range(top):
+        s[d % 8] += row[d] * row[d]
+    total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+    for d in range(top, dim):
+        total += row[d] * row[d]
+    return total
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3, 7, 8, 9, 15, 16, 64, 127, 128, 3072])
+def test_norm_order_and_accuracy(dim):
+    """The score kernels' |y|^2: the documented summation order, bit for bit (the order the
+    CUDA twin follows too), and against the sum of the squares in 40-digit mpmath. Every
+    term is >= 0, so a rounding errs by at most eps/2 of its partial sum, which is at most
+    the total; a term passes through at most k roundings: its square, then D - 1 additions
+    below D = 8, or ceil(D/8) - 1 in its partial sum, 3 in the tree and D mod 8 in the tail
+    from D = 8 up (bound k eps/2 (1 + k eps) of the total)."""
+    rng = np.random.default_rng(dim)
+    y = rng.standard_normal((20, dim)) * np.exp(rng.uniform(-5, 5, (20, 1)))
+    k = dim if dim < 8 else 1 + (math.ceil(dim / 8) - 1) + 3 + dim % 8
+    for i in range(y.shape[0]):
+        got = _closed_form.norm2(y, i, dim)
+        assert got == _norm2_by_definition(y[i])
+        with mp.workdps(40):
+            exact = mp.fsum([mp.mpf(float(v)) ** 2 for v in y[i]])
+            err = float(abs(mp.mpf(got) - exact) / exact)
+        assert err <= k * 0.5 * EPS * (1 + k * EPS), (err / EPS, k)
+
+
+@pytest.mark.parametrize("dim", [8, 15, 64, 127, 128])
+def test_rows_in_pairs_give_the_bits_of_rows_alone(dim):
+    """For 8 <= D < 128 the Numba kernel takes rows two at a time (their norms in one loop):
+    a batch of odd length (its last row alone) has the bits of each row scored alone, for
+    the score and for the fused combine, with a row outside the inline path in each pair."""
+    proc = levyscore.JumpDiffusion(dim, theta=0.5, diffusion=0.0, jump_rate=1.0, jump_var=2.0)
+    y = np.random.default_rng(dim).standard_normal((7, dim)) * 2.0
+    y[1] = 0.0
+    y[4] *= 1e-160
+    alone = np.concatenate([proc.score(y[k:k + 1], 0.6) for k in range(7)])
+    np.testing.assert_array_equal(proc.score(y, 0.6), alone)
+    fused = proc._score_combine(y, 0.6, 1.25, -0.5)
+    np.testing.assert_array_equal(
+        fused, np.concatenate([proc._score_combine(y[k:k + 1], 0.6, 1.25, -0.5)
+                               for k in range(7)]))

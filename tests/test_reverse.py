@@ -128,15 +128,17 @@ def test_reverse_bad_input():
 
 @pytest.mark.parametrize("amplitude", ["laplace", "gaussian", "student-t"])
 @pytest.mark.parametrize("kwargs", [dict(diffusion=0.0), dict(), dict(jump_rate=0.0)])
-def test_fused_step_equals_noise_then_combine(amplitude, kwargs):
+@pytest.mark.parametrize("dim", [3, 17])
+def test_fused_step_equals_noise_then_combine(amplitude, kwargs, dim):
     """ReverseNoise.step draws the noise in the combine's pass (kernel reverse_step): the
-    same bits as drawing the noise array (ReverseNoise.increment) and adding it."""
+    same bits as drawing the noise array (ReverseNoise.increment) and adding it (D = 17:
+    rows whose uniforms are drawn in one vectorized loop, odd D)."""
     from levyscore._reverse import ReverseNoise, _combine_any
     from levyscore._seeding import philox_key
 
-    proc = levyscore.JumpDiffusion(3, amplitude=amplitude, **kwargs)
+    proc = levyscore.JumpDiffusion(dim, amplitude=amplitude, **kwargs)
     rng = np.random.default_rng(0)
-    x, s = rng.normal(size=(501, 3)), rng.normal(size=(501, 3))
+    x, s = rng.normal(size=(501, dim)), rng.normal(size=(501, dim))
     noise = ReverseNoise(proc, 0.7, philox_key(4), start=7)
     for growth in (True, False):
         want = _combine_any(1.3, x, -0.4, s, noise.increment(5, 501, 0.3, growth=growth))
